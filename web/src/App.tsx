@@ -1,0 +1,119 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Announcer } from './components/announcer.tsx';
+import { DropZone } from './components/drop-zone.tsx';
+import { MyUploads } from './components/my-uploads.tsx';
+import { UploadCard } from './components/upload-card.tsx';
+import { useHistory } from './hooks/use-history.ts';
+import { usePaste } from './hooks/use-paste.ts';
+import { useUploader } from './hooks/use-uploader.ts';
+import { ApiError, type ImgrApi, type ServerInfo } from './lib/api.ts';
+import { formatBytes } from './lib/format.ts';
+import type { SavedUpload } from './lib/history.ts';
+import { acceptAttribute } from './lib/precheck.ts';
+import type { BackoffOptions } from './lib/variants.ts';
+
+export interface AppProps {
+  api: ImgrApi;
+  storage: Storage;
+  /** Shown above the page when config.json could not be used. */
+  warning?: string;
+  concurrency?: number;
+  backoff?: BackoffOptions;
+}
+
+function limitsHint(info: ServerInfo): string {
+  const parts: string[] = [];
+  if (info.maxUploadBytes) parts.push(`up to ${formatBytes(info.maxUploadBytes)} each`);
+  if (info.acceptedTypes) {
+    parts.push(info.acceptedTypes.map((t) => t.replace(/^image\//, '').toUpperCase()).join(', '));
+  }
+  return parts.length ? `Images ${parts.join(': ')}.` : '';
+}
+
+function Page({ api, storage, warning, concurrency, backoff, announce }: AppProps & { announce: (m: string) => void }) {
+  const [info, setInfo] = useState<ServerInfo>({});
+  const history = useHistory(storage);
+
+  useEffect(() => {
+    let live = true;
+    void api.info().then((found) => live && setInfo(found));
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const uploader = useUploader({
+    api,
+    info,
+    announce,
+    onUploaded: history.add,
+    ...(concurrency ? { concurrency } : {}),
+    ...(backoff ? { backoff } : {}),
+  });
+  usePaste(uploader.addFiles);
+
+  const { forgetImage } = uploader;
+  const removeSaved = history.remove;
+  const onDelete = useCallback(
+    async (entry: SavedUpload) => {
+      if (!entry.deleteToken) throw new ApiError('not-supported', 'No delete token was kept for this image.');
+      try {
+        await api.remove(entry.id, entry.deleteToken);
+      } catch (error) {
+        // Already gone on the server: the goal is reached.
+        if (!(error instanceof ApiError && error.kind === 'not-found')) throw error;
+      }
+      removeSaved(entry.id);
+      forgetImage(entry.id);
+      announce(`${entry.name} deleted.`);
+    },
+    [api, removeSaved, forgetImage, announce],
+  );
+  const onForget = useCallback(
+    (entry: SavedUpload) => {
+      removeSaved(entry.id);
+      announce(`${entry.name} removed from this list.`);
+    },
+    [removeSaved, announce],
+  );
+
+  return (
+    <>
+      <header className="top">
+        <h1>imgr</h1>
+        <p className="muted">Upload images, get a link to every size.</p>
+      </header>
+      <main>
+        {warning && (
+          <p className="warning" role="alert">
+            {warning}
+          </p>
+        )}
+        <DropZone onFiles={uploader.addFiles} accept={acceptAttribute(info)} hint={limitsHint(info)} />
+        {uploader.items.length > 0 && (
+          <section className="session" aria-labelledby="session-title">
+            <h2 id="session-title">This visit</h2>
+            <ul className="cards">
+              {uploader.items.map((item) => (
+                <UploadCard
+                  key={item.key}
+                  item={item}
+                  onRetry={uploader.retry}
+                  onCancel={uploader.cancel}
+                  onDismiss={uploader.dismiss}
+                  onRecheck={uploader.recheck}
+                />
+              ))}
+            </ul>
+          </section>
+        )}
+        <MyUploads entries={history.entries} onDelete={onDelete} onForget={onForget} />
+      </main>
+    </>
+  );
+}
+
+/** The whole page; the API and storage come from outside so tests can hand in their own. */
+export function App(props: AppProps) {
+  return <Announcer>{(announce) => <Page {...props} announce={announce} />}</Announcer>;
+}

@@ -1,0 +1,130 @@
+import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../lib/api.ts';
+import type { SavedUpload } from '../lib/history.ts';
+import { CopyButton } from './copy-button.tsx';
+
+interface MyUploadsProps {
+  entries: SavedUpload[];
+  /** Deletes on the server; resolves when gone. */
+  onDelete: (entry: SavedUpload) => Promise<void>;
+  /** Drops the entry from this browser only. */
+  onForget: (entry: SavedUpload) => void;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUploadsProps, 'entries'>) {
+  const [mode, setMode] = useState<'idle' | 'confirm' | 'deleting'>('idle');
+  const [error, setError] = useState<string | null>(null);
+  const [thumbFailed, setThumbFailed] = useState(false);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
+
+  useEffect(() => {
+    // Keyboard users land on the question they just opened, and back on Delete when they cancel.
+    if (mode === 'confirm') confirmButton.current?.focus();
+    if (mode === 'idle' && wasConfirming.current) deleteButton.current?.focus();
+    wasConfirming.current = mode === 'confirm';
+  }, [mode]);
+
+  const remove = async () => {
+    setMode('deleting');
+    setError(null);
+    try {
+      await onDelete(entry);
+    } catch (cause) {
+      setMode('idle');
+      setError(cause instanceof ApiError ? `${cause.title}: ${cause.message}` : String(cause));
+    }
+  };
+
+  const uploaded = new Date(entry.uploadedAt);
+  return (
+    <li className="saved" data-id={entry.id}>
+      <span className="saved-thumb">
+        {!thumbFailed && <img src={entry.links.tiny} alt="" loading="lazy" onError={() => setThumbFailed(true)} />}
+      </span>
+      <div className="saved-main">
+        <a href={entry.links.original} target="_blank" rel="noreferrer" className="saved-name">
+          {entry.name}
+        </a>
+        <time className="muted" dateTime={entry.uploadedAt}>
+          {Number.isNaN(uploaded.getTime()) ? entry.uploadedAt : dateFormat.format(uploaded)}
+        </time>
+      </div>
+      <div className="saved-actions">
+        {mode === 'confirm' ? (
+          <>
+            <span className="confirm-text">Delete for everyone?</span>
+            <button ref={confirmButton} type="button" className="danger" onClick={remove} aria-label={`Yes, delete ${entry.name}`}>
+              Delete
+            </button>
+            <button type="button" onClick={() => setMode('idle')}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <>
+            <CopyButton text={entry.links.original} label={`Copy link of ${entry.name}`}>
+              Copy link
+            </CopyButton>
+            {entry.deleteToken ? (
+              <button
+                ref={deleteButton}
+                type="button"
+                onClick={() => setMode('confirm')}
+                disabled={mode === 'deleting'}
+                aria-label={`Delete ${entry.name}`}
+              >
+                {mode === 'deleting' ? 'Deleting…' : 'Delete'}
+              </button>
+            ) : (
+              <button type="button" onClick={() => onForget(entry)} aria-label={`Forget ${entry.name}`}>
+                Forget
+              </button>
+            )}
+          </>
+        )}
+      </div>
+      {error && (
+        <div className="error saved-error" role="alert">
+          <p>{error}</p>
+          <button type="button" onClick={() => onForget(entry)} aria-label={`Forget ${entry.name}`}>
+            Forget it here
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+/** The uploads made from this browser, newest first, with their delete tokens. */
+export function MyUploads({ entries, onDelete, onForget }: MyUploadsProps) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const count = useRef(entries.length);
+
+  useEffect(() => {
+    // A deleted row takes the focus with it; put it somewhere sensible.
+    if (entries.length < count.current && document.activeElement === document.body) heading.current?.focus();
+    count.current = entries.length;
+  }, [entries.length]);
+
+  return (
+    <section className="mine" aria-labelledby="mine-title">
+      <h2 id="mine-title" ref={heading} tabIndex={-1}>
+        My uploads <span className="count">{entries.length}</span>
+      </h2>
+      <p className="muted">Remembered by this browser only, with what is needed to delete them.</p>
+      {entries.length === 0 ? (
+        <p className="empty">Nothing uploaded from this browser yet.</p>
+      ) : (
+        <ul className="saved-list">
+          {entries.map((entry) => (
+            <Saved key={entry.id} entry={entry} onDelete={onDelete} onForget={onForget} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

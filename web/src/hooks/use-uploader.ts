@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
+import { percent } from '../lib/format.ts';
+import type { SavedUpload } from '../lib/history.ts';
+import { createLimiter } from '../lib/limiter.ts';
+import { precheck } from '../lib/precheck.ts';
+import { type ItemError, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
+import { type BackoffOptions, DEFAULT_BACKOFF, watchVariants } from '../lib/variants.ts';
+
+export interface UploaderOptions {
+  api: ImgrApi;
+  info: ServerInfo;
+  announce: (message: string) => void;
+  onUploaded: (entry: SavedUpload) => void;
+  /** Files sent at the same time (3): more would only split the same bandwidth. */
+  concurrency?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface Uploader {
+  items: UploadItem[];
+  addFiles: (files: File[]) => void;
+  retry: (key: string) => void;
+  cancel: (key: string) => void;
+  dismiss: (key: string) => void;
+  recheck: (key: string) => void;
+  forgetImage: (id: string) => void;
+}
+
+function toItemError(error: unknown): ItemError {
+  if (error instanceof ApiError) return { title: error.title, message: error.message };
+  return { title: 'Error', message: error instanceof Error ? error.message : String(error) };
+}
+
+let nextKey = 0;
+
+/** The uploads of this visit: queueing, sending with progress, then following the resizing. */
+export function useUploader({ api, info, announce, onUploaded, concurrency = 3, backoff = DEFAULT_BACKOFF }: UploaderOptions): Uploader {
+  const [items, dispatch] = useReducer(uploadsReducer, []);
+  const limiter = useMemo(() => createLimiter(concurrency), [concurrency]);
+  const controllers = useRef(new Map<string, AbortController>());
+  // Callbacks read the latest values through refs, so the functions handed to children stay stable.
+  const latest = useRef({ items, info, announce, onUploaded });
+  latest.current = { items, info, announce, onUploaded };
+
+  useEffect(() => {
+    const running = controllers.current;
+    return () => {
+      for (const controller of running.values()) controller.abort();
+      running.clear();
+    };
+  }, []);
+
+  const watch = useCallback(
+    (key: string, name: string, upload: UploadResponse, signal: AbortSignal) => {
+      dispatch({ type: 'watch', key, watch: 'watching' });
+      void watchVariants(api, upload, (variants) => dispatch({ type: 'variants', key, variants }), signal, backoff).then((outcome) => {
+        if (outcome === 'aborted') return;
+        dispatch({ type: 'watch', key, watch: outcome });
+        latest.current.announce(
+          outcome === 'complete' ? `All sizes of ${name} are done.` : `${name} is still being resized; check again later.`,
+        );
+      });
+    },
+    [api, backoff],
+  );
+
+  const send = useCallback(
+    (key: string, file: File, name: string) => {
+      controllers.current.get(key)?.abort();
+      const controller = new AbortController();
+      controllers.current.set(key, controller);
+      const { signal } = controller;
+      limiter(async () => {
+        if (signal.aborted) throw new ApiError('aborted', 'Cancelled.');
+        dispatch({ type: 'start', key });
+        let shown = -1;
+        return api.upload(
+          file,
+          name,
+          (sent, total) => {
+            // One render per percent, not per progress event.
+            const now = percent(sent, total);
+            if (now === shown) return;
+            shown = now;
+            dispatch({ type: 'progress', key, sent, total });
+          },
+          signal,
+        );
+      }).then(
+        (upload) => {
+          const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
+          dispatch({ type: 'uploaded', key, upload, links });
+          latest.current.announce(`${name} uploaded; resizing.`);
+          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links };
+          if (upload.delete_token) entry.deleteToken = upload.delete_token;
+          latest.current.onUploaded(entry);
+          watch(key, name, upload, signal);
+        },
+        (error: unknown) => {
+          const itemError = toItemError(error);
+          dispatch({ type: 'failed', key, error: itemError });
+          latest.current.announce(`${name} failed: ${itemError.message}`);
+        },
+      );
+    },
+    [api, limiter, watch],
+  );
+
+  const addFiles = useCallback(
+    (files: File[]) => {
+      if (files.length === 0) return;
+      const added = files.map((file) => {
+        const name = file.name || 'image';
+        return newItem(`u${++nextKey}`, file, name, precheck(file, latest.current.info));
+      });
+      dispatch({ type: 'add', items: added });
+      const rejected = added.filter((item) => item.phase === 'rejected').length;
+      const queued = added.length - rejected;
+      latest.current.announce(
+        [queued && `${queued} ${queued === 1 ? 'file' : 'files'} queued.`, rejected && `${rejected} not uploaded.`]
+          .filter(Boolean)
+          .join(' '),
+      );
+      for (const item of added) if (item.phase === 'queued') send(item.key, item.file, item.name);
+    },
+    [send],
+  );
+
+  const retry = useCallback(
+    (key: string) => {
+      const item = latest.current.items.find((i) => i.key === key);
+      if (item?.phase !== 'failed') return;
+      dispatch({ type: 'retry', key });
+      send(key, item.file, item.name);
+    },
+    [send],
+  );
+
+  const cancel = useCallback((key: string) => controllers.current.get(key)?.abort(), []);
+
+  const dismiss = useCallback((key: string) => {
+    controllers.current.get(key)?.abort();
+    controllers.current.delete(key);
+    dispatch({ type: 'dismiss', key });
+  }, []);
+
+  const recheck = useCallback(
+    (key: string) => {
+      const item = latest.current.items.find((i) => i.key === key);
+      const signal = controllers.current.get(key)?.signal;
+      if (item?.upload && signal && !signal.aborted) watch(key, item.name, item.upload, signal);
+    },
+    [watch],
+  );
+
+  const forgetImage = useCallback((id: string) => {
+    for (const item of latest.current.items) {
+      if (item.upload?.id === id) {
+        controllers.current.get(item.key)?.abort();
+        controllers.current.delete(item.key);
+      }
+    }
+    dispatch({ type: 'forget-image', id });
+  }, []);
+
+  return { items, addFiles, retry, cancel, dismiss, recheck, forgetImage };
+}

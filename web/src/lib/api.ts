@@ -1,0 +1,262 @@
+import { apiUrl } from './endpoint.ts';
+
+export const SIZES = ['big', 'medium', 'small', 'tiny'] as const;
+export type Size = (typeof SIZES)[number];
+export const LINK_KINDS = ['original', ...SIZES] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+/** Body of `201 POST /image`, identical on the original API except `delete_token` (imgr only). */
+export interface UploadResponse extends Record<LinkKind, string> {
+  id: string;
+  delete_token?: string;
+}
+
+/** What `GET <endpoint>` tells about uploads; both fields are absent on the original API. */
+export interface ServerInfo {
+  maxUploadBytes?: number;
+  acceptedTypes?: string[];
+}
+
+export type VariantState = 'pending' | 'ready' | 'failed';
+export type SizeStatus = { state: VariantState; reason?: string };
+export type ImageStatus = Record<Size, SizeStatus>;
+
+/** Whether a variant URL answers yet; `retryAfterSeconds` from the server's Retry-After header. */
+export interface ProbeResult {
+  ready: boolean;
+  retryAfterSeconds?: number;
+}
+
+export type ApiErrorKind =
+  | 'too-large'
+  | 'unsupported-type'
+  | 'corrupt'
+  | 'busy'
+  | 'offline'
+  | 'forbidden'
+  | 'not-found'
+  | 'not-supported'
+  | 'aborted'
+  | 'server';
+
+const TITLES: Record<ApiErrorKind, string> = {
+  'too-large': 'Too large',
+  'unsupported-type': 'Unsupported type',
+  corrupt: 'Unreadable image',
+  busy: 'Server busy',
+  offline: 'Server unreachable',
+  forbidden: 'Refused',
+  'not-found': 'Not found',
+  'not-supported': 'Not supported by this server',
+  aborted: 'Cancelled',
+  server: 'Server error',
+};
+
+/** A failed API call: `kind` decides the wording and whether retrying can help. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status = 0,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+
+  get title(): string {
+    return TITLES[this.kind];
+  }
+
+  /** Client faults (a too large or broken file) fail the same way again; the rest may pass later. */
+  get retryable(): boolean {
+    return this.kind === 'busy' || this.kind === 'offline' || this.kind === 'server' || this.kind === 'aborted';
+  }
+}
+
+/** The port the page talks to; `createHttpApi` is the real one, tests pass an in-memory one. */
+export interface ImgrApi {
+  /** Absolute URL of a path or of a URL the server returned. */
+  url(path: string): string;
+  info(): Promise<ServerInfo>;
+  upload(file: Blob, name: string, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<UploadResponse>;
+  /** `null` when the server has no status route (the original API); throws ApiError on transient failures. */
+  status(id: string): Promise<ImageStatus | null>;
+  probe(url: string): Promise<ProbeResult>;
+  remove(id: string, deleteToken: string): Promise<void>;
+}
+
+function kindForStatus(status: number): ApiErrorKind {
+  if (status === 413) return 'too-large';
+  if (status === 415) return 'unsupported-type';
+  if (status === 422) return 'corrupt';
+  if (status === 503 || status === 429) return 'busy';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 405 || status === 501) return 'not-supported';
+  return 'server';
+}
+
+function retryAfter(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** The server's own words: imgr sends `{error, message}`, the original `{error}`, proxies plain text or HTML. */
+function serverMessage(body: string, status: number, statusText: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === 'object') {
+      const { message, error } = parsed as { message?: unknown; error?: unknown };
+      if (typeof message === 'string' && message) return message;
+      if (typeof error === 'string' && error) return error;
+    }
+  } catch {
+    // Not JSON: fall through to the raw text when it is short and not a page.
+  }
+  const text = body.trim();
+  if (text && text.length <= 200 && !text.startsWith('<')) return text;
+  return `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+}
+
+function errorFromResponse(status: number, statusText: string, body: string, retryAfterHeader: string | null): ApiError {
+  return new ApiError(kindForStatus(status), serverMessage(body, status, statusText), status, retryAfter(retryAfterHeader));
+}
+
+function isUploadResponse(value: unknown): value is UploadResponse {
+  if (!value || typeof value !== 'object') return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.id === 'string' && LINK_KINDS.every((kind) => typeof record[kind] === 'string');
+}
+
+function parseStatus(value: unknown): ImageStatus | null {
+  if (!value || typeof value !== 'object') return null;
+  const sizes = (value as { sizes?: unknown }).sizes;
+  if (!sizes || typeof sizes !== 'object') return null;
+  const result: Partial<ImageStatus> = {};
+  for (const size of SIZES) {
+    const entry = (sizes as Record<string, unknown>)[size] as { state?: unknown; reason?: unknown } | undefined;
+    const state = entry?.state;
+    if (state !== 'pending' && state !== 'ready' && state !== 'failed') return null;
+    result[size] = typeof entry?.reason === 'string' ? { state, reason: entry.reason } : { state };
+  }
+  return result as ImageStatus;
+}
+
+function parseInfo(value: unknown): ServerInfo {
+  if (!value || typeof value !== 'object') return {};
+  const { max_upload_bytes: max, accepted_types: types } = value as Record<string, unknown>;
+  const info: ServerInfo = {};
+  if (typeof max === 'number' && max > 0) info.maxUploadBytes = max;
+  const list = typeof types === 'string' ? types.split(',') : types;
+  if (Array.isArray(list)) {
+    const clean = list.filter((t): t is string => typeof t === 'string').map((t) => t.trim().toLowerCase());
+    if (clean.length > 0) info.acceptedTypes = clean.filter(Boolean);
+  }
+  return info;
+}
+
+const offline = () => new ApiError('offline', navigator.onLine === false ? 'You are offline.' : 'Could not reach the server.');
+
+async function request(input: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(input, { cache: 'no-store', ...init });
+  } catch {
+    if (init.signal?.aborted) throw new ApiError('aborted', 'Cancelled.');
+    throw offline();
+  }
+}
+
+/** The real API over HTTP; `base` is the absolute API root from `apiBase`. */
+export function createHttpApi(base: string): ImgrApi {
+  const url = (path: string) => apiUrl(base, path);
+
+  return {
+    url,
+
+    async info() {
+      try {
+        // Asking for JSON matters in single-machine mode, where a browser asking for HTML gets this page.
+        const response = await request(base, { headers: { Accept: 'application/json' } });
+        if (!response.ok) return {};
+        return parseInfo(await response.json());
+      } catch {
+        return {};
+      }
+    },
+
+    upload(file, name, onProgress, signal) {
+      // XMLHttpRequest because fetch reports no upload progress.
+      return new Promise<UploadResponse>((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        const form = new FormData();
+        form.append('file', file, name);
+        xhr.open('POST', url('image'));
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.upload.onprogress = (event) => {
+          if (event.lengthComputable) onProgress(event.loaded, event.total);
+        };
+        xhr.onload = () => {
+          if (xhr.status >= 200 && xhr.status < 300) {
+            let body: unknown;
+            try {
+              body = JSON.parse(xhr.responseText);
+            } catch {
+              body = undefined;
+            }
+            if (isUploadResponse(body)) resolve(body);
+            else reject(new ApiError('server', 'The server answered with something that is not an upload result.', xhr.status));
+            return;
+          }
+          reject(errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After')));
+        };
+        xhr.onerror = () => reject(offline());
+        xhr.ontimeout = () => reject(offline());
+        xhr.onabort = () => reject(new ApiError('aborted', 'Cancelled.'));
+        if (signal) {
+          if (signal.aborted) {
+            reject(new ApiError('aborted', 'Cancelled.'));
+            return;
+          }
+          signal.addEventListener('abort', () => xhr.abort(), { once: true });
+        }
+        xhr.send(form);
+      });
+    },
+
+    async status(id) {
+      const response = await request(url(`image/${encodeURIComponent(id)}/status`), {
+        headers: { Accept: 'application/json' },
+      });
+      if (response.status >= 500 || response.status === 429) {
+        throw errorFromResponse(response.status, response.statusText, await response.text(), response.headers.get('Retry-After'));
+      }
+      if (!response.ok) return null;
+      try {
+        return parseStatus(await response.json());
+      } catch {
+        return null;
+      }
+    },
+
+    async probe(variantUrl) {
+      const response = await request(variantUrl, { method: 'HEAD' });
+      if (response.ok) return { ready: true };
+      const hint = retryAfter(response.headers.get('Retry-After'));
+      if (response.status === 404) return hint === undefined ? { ready: false } : { ready: false, retryAfterSeconds: hint };
+      throw new ApiError(kindForStatus(response.status), `HTTP ${response.status}`, response.status, hint);
+    },
+
+    async remove(id, deleteToken) {
+      const response = await request(url(`image/${encodeURIComponent(id)}`), {
+        method: 'DELETE',
+        headers: { 'X-Delete-Token': deleteToken, Accept: 'application/json' },
+      });
+      if (response.ok) return;
+      throw errorFromResponse(response.status, response.statusText, await response.text(), response.headers.get('Retry-After'));
+    },
+  };
+}
