@@ -1,0 +1,105 @@
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import { DependencyError, type Logger, type Metrics } from '@imgr/core';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { HttpError } from './http-errors.js';
+import type { ImageService } from './image.service.js';
+import { type ReadinessCheck, registerHealthRoutes } from './routes/health.route.js';
+import { registerDeleteRoute } from './routes/image-delete.route.js';
+import { registerReadRoutes } from './routes/image-read.route.js';
+import { registerStatusRoute } from './routes/image-status.route.js';
+import { registerUploadRoute } from './routes/image-upload.route.js';
+import { registerIndexRoute } from './routes/index.route.js';
+import { registerWebRoutes } from './routes/web.route.js';
+
+export interface ApiOptions {
+  images: ImageService;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+  maxUploadBytes: number;
+  maxConcurrentUploads: number;
+  requestTimeoutMs: number;
+  /** Built web page to serve (single-machine mode); unset in production, where the web has its own container. */
+  webDir?: string | undefined;
+}
+
+/** Builds the HTTP app without listening, so tests can `inject()` requests. */
+export interface Api {
+  app: FastifyInstance;
+  /** Turns readiness red at once; called first on SIGTERM so load balancers stop sending traffic. */
+  setDraining(): void;
+}
+
+export async function buildApi(options: ApiOptions): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    // Slow clients cannot hold a connection and a buffer forever.
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  await app.register(cors, {
+    origin: '*',
+    exposedHeaders: ['Retry-After', 'ETag', 'Content-Length'],
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+  });
+  await app.register(multipart, {
+    limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, parts: 32, headerPairs: 200 },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    options.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500 || request.url.startsWith('/image')) {
+      request.log.info(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    let httpError: HttpError;
+    if (error instanceof HttpError) httpError = error;
+    else if (error.code === 'FST_REQ_FILE_TOO_LARGE' || error.statusCode === 413) httpError = new HttpError('tooLarge');
+    else if (error.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      httpError = new HttpError('missingFile');
+    else if (error instanceof DependencyError)
+      httpError = new HttpError(error.dependency === 'queue' ? 'queueUnavailable' : 'storageUnavailable', { retryAfterSeconds: 5 });
+    else if (error.statusCode === 408) httpError = new HttpError('requestTimeout');
+    else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      httpError = new HttpError('badRequest', { message: error.message });
+    } else {
+      request.log.error({ err: error }, 'unexpected error');
+      return reply.status(500).send({ error: 'internal', message: 'Unexpected server error.' });
+    }
+    if (httpError.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(httpError.details.retryAfterSeconds));
+    // An oversized body is not read to the end: close the connection rather than drain it.
+    if (httpError.status === 413) reply.header('connection', 'close');
+    return reply.status(httpError.status).send(httpError.body());
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    const error = new HttpError('notFound');
+    return reply.status(404).send(error.body());
+  });
+
+  registerIndexRoute(app, { maxUploadBytes: options.maxUploadBytes, webEnabled: options.webDir !== undefined });
+  registerUploadRoute(app, {
+    images: options.images,
+    maxUploadBytes: options.maxUploadBytes,
+    maxConcurrentUploads: options.maxConcurrentUploads,
+  });
+  registerStatusRoute(app, options.images);
+  registerReadRoutes(app, options.images);
+  registerDeleteRoute(app, options.images);
+  const health = registerHealthRoutes(app, { checks: options.readiness, metrics: options.metrics });
+  if (options.webDir) await registerWebRoutes(app, options.webDir);
+  return { app, setDraining: health.setDraining };
+}

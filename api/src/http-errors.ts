@@ -1,0 +1,50 @@
+/**
+ * Every error the API answers, with its status and stable code. The first three keep the
+ * original application's exact `error` strings so its clients keep working.
+ */
+export const HTTP_ERRORS = {
+  missingFile: { status: 400, code: 'missing file', message: 'The request has no multipart field named "file".' },
+  invalidId: { status: 400, code: 'invalid id', message: 'Image ids are 8 characters from a-z, A-Z and 0-9.' },
+  notFound: { status: 404, code: 'not found', message: 'No such image or size.' },
+  notReady: { status: 404, code: 'not found', message: 'This size is not ready yet; retry shortly.' },
+  wrongToken: { status: 403, code: 'forbidden', message: 'The delete token does not match this image.' },
+  missingToken: { status: 401, code: 'missing token', message: 'Send the delete token in the X-Delete-Token header.' },
+  tooLarge: { status: 413, code: 'too-large', message: 'The file is larger than the upload limit.' },
+  unsupportedType: { status: 415, code: 'unsupported-type', message: 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted.' },
+  corruptImage: { status: 422, code: 'corrupt-image', message: 'The file is damaged or truncated and cannot be read as an image.' },
+  tooManyPixels: { status: 422, code: 'too-many-pixels', message: 'The image has more pixels than the limit.' },
+  tooManyFrames: { status: 422, code: 'too-many-frames', message: 'The animation has more frames than the limit.' },
+  busy: { status: 503, code: 'busy', message: 'Too many uploads in progress; retry shortly.' },
+  storageUnavailable: { status: 503, code: 'storage-unavailable', message: 'Image storage is unavailable; retry shortly.' },
+  queueUnavailable: { status: 503, code: 'queue-unavailable', message: 'The resize queue is unavailable; retry shortly.' },
+  requestTimeout: { status: 408, code: 'request-timeout', message: 'The request took too long to arrive.' },
+  badRequest: { status: 400, code: 'bad-request', message: 'The request is malformed.' },
+} as const;
+
+export type HttpErrorName = keyof typeof HTTP_ERRORS;
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/** Thrown by services; the app's error handler turns it into the catalogue's status and JSON body. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly status: number;
+  readonly code: string;
+  constructor(
+    kind: HttpErrorName,
+    readonly details: { message?: string; retryAfterSeconds?: number; extra?: Record<string, unknown> } = {},
+  ) {
+    const entry = HTTP_ERRORS[kind];
+    super(details.message ?? entry.message);
+    this.status = entry.status;
+    this.code = entry.code;
+  }
+
+  body(): ErrorBody {
+    return { error: this.code, message: this.message, ...this.details.extra };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './app.js';
+export * from './contract.js';
+export * from './http-errors.js';
+export * from './image.service.js';
+export * from './routes/health.route.js';

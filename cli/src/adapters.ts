@@ -1,0 +1,23 @@
+import {
+  type Config,
+  createAmqpQueue,
+  createFsStorage,
+  createMemoryQueue,
+  createS3Storage,
+  type JobQueue,
+  type Logger,
+  type ObjectStore,
+} from '@imgr/core';
+
+/** The one place where configuration picks the storage adapter. */
+export function storageFromConfig(config: Config): ObjectStore {
+  const storage = config.storage;
+  if (storage.kind === 'fs') return createFsStorage({ root: storage.dataDir });
+  return createS3Storage({ bucket: storage.bucket, endpoint: storage.endpoint, region: storage.region, credentials: storage.credentials });
+}
+
+/** The one place where configuration picks the queue adapter. */
+export function queueFromConfig(config: Config, logger: Logger): JobQueue {
+  if (config.brokerUrl.startsWith('memory://')) return createMemoryQueue();
+  return createAmqpQueue({ url: config.brokerUrl, publishTimeoutMs: config.env.IMGR_PUBLISH_TIMEOUT_MS, logger });
+}

@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Api, buildApi, createImageService, registerHealthRoutes } from '@imgr/api';
+import { type Config, DependencyError, errorMessage, type Logger, type Metrics, type Role, retry, tuneResizer } from '@imgr/core';
+import { createResizeService, sweepMissingVariants } from '@imgr/worker';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { queueFromConfig, storageFromConfig } from './adapters.js';
+
+export interface Running {
+  /** The HTTP server's address, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Graceful stop: readiness red, stop consuming, drain requests, close connections. */
+  stop(): Promise<void>;
+}
+
+function defaultWebDir(config: Config): string | undefined {
+  const candidate = config.env.IMGR_WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+  return existsSync(`${candidate}/index.html`) ? candidate : undefined;
+}
+
+/** Starts the role's parts in this process: `all` = API + worker + web page, sharing one HTTP server. */
+export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger: Logger, metrics: Metrics): Promise<Running> {
+  const env = config.env;
+  tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_CACHE_MB });
+  const storage = storageFromConfig(config);
+  const queue = queueFromConfig(config, logger);
+
+  // Storage that is not there yet (a MinIO still starting) is waited for, within reason.
+  await retry(() => storage.init(), {
+    attempts: 20,
+    baseDelayMs: 250,
+    maxDelayMs: 3000,
+    retryable: (error) => error instanceof DependencyError && error.retryable,
+    onRetry: (error, attempt) => logger.warn({ err: errorMessage(error), attempt }, 'storage not ready; retrying'),
+  });
+  await queue.init().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'broker not reachable yet; will retry on use'));
+
+  const readiness = [
+    { name: 'storage', check: () => storage.check() },
+    { name: 'queue', check: () => queue.check() },
+  ];
+  let api: Api | undefined;
+  let http: FastifyInstance;
+  let setDraining: () => void;
+
+  if (role === 'api' || role === 'all') {
+    const images = createImageService({
+      storage,
+      queue,
+      logger,
+      metrics,
+      limits: { maxPixels: env.IMGR_MAX_PIXELS, maxFrames: env.IMGR_MAX_FRAMES },
+    });
+    const webDir = role === 'all' ? defaultWebDir(config) : undefined;
+    if (role === 'all' && !webDir) logger.warn('web page not built (npm run build): serving the API only');
+    api = await buildApi({
+      images,
+      logger,
+      metrics,
+      readiness,
+      webDir,
+      maxUploadBytes: env.IMGR_MAX_UPLOAD_BYTES,
+      maxConcurrentUploads: env.IMGR_MAX_CONCURRENT_UPLOADS,
+      requestTimeoutMs: env.IMGR_REQUEST_TIMEOUT_MS,
+    });
+    http = api.app;
+    setDraining = api.setDraining;
+  } else {
+    // The worker answers only health and metrics over HTTP.
+    http = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+    setDraining = registerHealthRoutes(http, { checks: readiness, metrics }).setDraining;
+  }
+
+  let depthTimer: NodeJS.Timeout | undefined;
+  if (role === 'worker' || role === 'all') {
+    const resizer = createResizeService({
+      storage,
+      logger,
+      metrics,
+      concurrency: env.IMGR_WORKER_CONCURRENCY,
+      maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
+    });
+    await queue.consume(resizer.handle, { prefetch: env.IMGR_WORKER_PREFETCH });
+    depthTimer = setInterval(() => {
+      queue
+        .depth()
+        .then((depth) => depth !== undefined && metrics.queueDepth.set(depth))
+        .catch(() => undefined);
+    }, 5000).unref();
+  }
+
+  const url = await http.listen({ port: env.PORT, host: env.HOST });
+  logger.info({ url, role, storage: storage.name, queue: queue.name }, 'imgr started');
+
+  return {
+    url,
+    async stop() {
+      setDraining();
+      clearInterval(depthTimer);
+      // Give load balancers time to see the red readiness before connections are refused.
+      if (env.IMGR_SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, env.IMGR_SHUTDOWN_DELAY_MS));
+      await Promise.all([queue.stopConsuming(), http.close()]);
+      await queue.dispose();
+      await storage.dispose();
+    },
+  };
+}
+
+/** One reconciliation pass, for `imgr sweep` (a Nomad periodic job). */
+export async function runSweep(config: Config, logger: Logger) {
+  const storage = storageFromConfig(config);
+  const queue = queueFromConfig(config, logger);
+  try {
+    await queue.init();
+    return await sweepMissingVariants({ storage, queue, logger, minAgeMs: config.env.IMGR_SWEEP_MIN_AGE_S * 1000 });
+  } finally {
+    await queue.dispose();
+    await storage.dispose();
+  }
+}

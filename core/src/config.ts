@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/** Role a process plays; `all` is the single-machine mode (API + worker + web in one process). */
+export type Role = 'all' | 'api' | 'worker' | 'sweep';
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z
+  .object({
+    // The original application's variables: names and defaults kept for drop-in compatibility.
+    CELERY_BROKER_URL: z
+      .string()
+      .regex(/^(amqps?|redis|rediss|memory):\/\//, 'a URL starting with amqp:// (or memory:// for the in-process queue)')
+      .optional(),
+    S3_ENDPOINT_URL: z.url('an http(s) URL such as http://minio:9000').optional(),
+    AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+    AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    AWS_REGION_NAME: z.string().min(1).default('us-east-1'),
+    S3_BUCKET_NAME: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)')
+      .default('images'),
+    // imgr's own settings.
+    PORT: intFrom(1, 65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    IMGR_STORAGE: z.enum(['auto', 's3', 'fs']).default('auto'),
+    IMGR_DATA_DIR: z.string().min(1).default('./data'),
+    IMGR_WEB_DIR: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    IMGR_MAX_UPLOAD_BYTES: intFrom(1024, 1024 ** 3).default(25 * 1024 * 1024),
+    IMGR_MAX_PIXELS: intFrom(1, 1_000_000_000).default(50_000_000),
+    IMGR_MAX_FRAMES: intFrom(1, 10_000).default(300),
+    IMGR_MAX_CONCURRENT_UPLOADS: intFrom(1, 1024).default(8),
+    IMGR_REQUEST_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    IMGR_PUBLISH_TIMEOUT_MS: intFrom(100, 120_000).default(5_000),
+    IMGR_SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(20_000),
+    IMGR_SHUTDOWN_DELAY_MS: intFrom(0, 600_000).default(0),
+    IMGR_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
+    IMGR_WORKER_PREFETCH: intFrom(1, 1000).default(8),
+    IMGR_WORKER_MAX_ATTEMPTS: intFrom(1, 100).default(5),
+    IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
+    IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),
+    IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  })
+  .superRefine((env, ctx) => {
+    const hasKey = env.AWS_ACCESS_KEY_ID !== undefined;
+    const hasSecret = env.AWS_SECRET_ACCESS_KEY !== undefined;
+    if (hasKey !== hasSecret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [hasKey ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
+        message: 'set together with its pair (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface StorageConfig {
+  kind: 's3' | 'fs';
+  dataDir: string;
+  bucket: string;
+  endpoint: string | undefined;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+export interface Config {
+  readonly env: Readonly<Env>;
+  readonly storage: Readonly<StorageConfig>;
+  /** `memory://` means the in-process queue. */
+  readonly brokerUrl: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses and validates the environment once. Every error names the variable and what is expected,
+ * so an operator can fix a deployment from one log line.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv, role: Role): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const variable = first?.path.join('.') ?? 'environment';
+    const received = first?.path[0] !== undefined ? source[String(first.path[0])] : undefined;
+    const shown = received === undefined ? 'unset' : JSON.stringify(received);
+    throw new ConfigError(`invalid ${variable}: expected ${first?.message ?? 'a valid value'} (got ${shown})`);
+  }
+  const env = parsed.data;
+  const wantsS3 =
+    env.IMGR_STORAGE === 's3' ||
+    (env.IMGR_STORAGE === 'auto' && (env.S3_ENDPOINT_URL !== undefined || env.AWS_ACCESS_KEY_ID !== undefined));
+
+  let brokerUrl = env.CELERY_BROKER_URL;
+  if (brokerUrl === undefined) {
+    if (role !== 'all') {
+      throw new ConfigError(
+        `invalid CELERY_BROKER_URL: expected amqp://user:pass@host:5672/vhost (required by "imgr ${role}"; only "imgr all" defaults to the in-process queue)`,
+      );
+    }
+    brokerUrl = 'memory://';
+  }
+  if (/^rediss?:\/\//.test(brokerUrl)) {
+    throw new ConfigError(
+      'invalid CELERY_BROKER_URL: redis:// brokers are not supported by imgr; use RabbitMQ (amqp://user:pass@host:5672/vhost)',
+    );
+  }
+  if (brokerUrl.startsWith('memory://') && role !== 'all') {
+    throw new ConfigError(
+      `invalid CELERY_BROKER_URL: memory:// only works when API and worker share a process ("imgr all"), not for "imgr ${role}"`,
+    );
+  }
+  if (!wantsS3 && role !== 'all' && env.IMGR_STORAGE === 'auto') {
+    throw new ConfigError(
+      `invalid S3_ENDPOINT_URL: expected the S3 endpoint (required by "imgr ${role}"; set IMGR_STORAGE=fs to use a local folder)`,
+    );
+  }
+
+  const storage: StorageConfig = {
+    kind: wantsS3 ? 's3' : 'fs',
+    dataDir: env.IMGR_DATA_DIR,
+    bucket: env.S3_BUCKET_NAME,
+    endpoint: env.S3_ENDPOINT_URL,
+    region: env.AWS_REGION_NAME,
+    credentials:
+      env.AWS_ACCESS_KEY_ID !== undefined && env.AWS_SECRET_ACCESS_KEY !== undefined
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+        : undefined,
+  };
+  return Object.freeze({ env: Object.freeze(env), storage: Object.freeze(storage), brokerUrl });
+}

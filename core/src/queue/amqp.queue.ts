@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { DependencyError, errorMessage, PermanentJobError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { CELERY_QUEUE, decodeCeleryTask, encodeCeleryTask } from './celery-message.js';
+import type { ConsumeOptions, JobContext, JobHandler, JobQueue, ResizeJob } from './queue.port.js';
+
+const DRIVER = 'amqp-queue';
+
+export interface AmqpQueueOptions {
+  /** e.g. `amqp://guest:guest@127.0.0.1:5672/%2F`. */
+  url: string;
+  /** Bound on connect + confirm of one publish, so a dead broker answers fast instead of hanging. */
+  publishTimeoutMs: number;
+  logger: Logger;
+  /** Queue of the original application: `celery` (durable, no arguments, as Celery declares it). */
+  queue?: string;
+  /** Where jobs that can never succeed go, with the reason in their headers. */
+  deadLetterQueue?: string;
+  /** Pause before a failed job is handed back to the broker, so an outage does not spin. */
+  redeliveryDelayMs?: number;
+}
+
+interface Link {
+  model: ChannelModel;
+  publisher: ConfirmChannel;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DependencyError('queue', `[${DRIVER}] ${what} timed out after ${ms} ms`, true)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * RabbitMQ adapter speaking Celery's task protocol 2 on the `celery` queue. Publishes through a
+ * confirm channel; consumes with manual acks. Reconnects by itself with backoff after the broker
+ * goes away, and resumes consuming.
+ */
+export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
+  const queue = options.queue ?? CELERY_QUEUE;
+  const deadLetterQueue = options.deadLetterQueue ?? 'imgr.dead-letter';
+  const redeliveryDelayMs = options.redeliveryDelayMs ?? 1000;
+  const log = options.logger.child({ component: DRIVER });
+  let link: Promise<Link> | undefined;
+  let consumer: { handler: JobHandler; options: ConsumeOptions; channel?: Channel; tag?: string } | undefined;
+  const inFlight = new Set<Promise<void>>();
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let reconnectAttempt = 0;
+  let disposed = false;
+
+  const scheduleReconnect = (): void => {
+    if (disposed || reconnectTimer || !consumer) return;
+    const delay = Math.min(250 * 2 ** reconnectAttempt, 5000);
+    reconnectAttempt++;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      startConsumer().catch((error: unknown) => {
+        log.warn({ err: errorMessage(error), attempt: reconnectAttempt }, 'broker reconnect failed');
+        scheduleReconnect();
+      });
+    }, delay);
+  };
+
+  async function open(): Promise<Link> {
+    const model = await amqp.connect(options.url, {
+      timeout: options.publishTimeoutMs,
+      clientProperties: { connection_name: `imgr ${process.pid}` },
+    });
+    model.on('error', (error: Error) => log.warn({ err: error.message }, 'broker connection error'));
+    model.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked publishing (resource alarm)'));
+    model.on('close', () => {
+      link = undefined;
+      if (consumer) consumer.channel = undefined;
+      if (!disposed) {
+        log.warn('broker connection closed');
+        scheduleReconnect();
+      }
+    });
+    const publisher = await model.createConfirmChannel();
+    publisher.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
+    await publisher.assertQueue(queue, { durable: true });
+    await publisher.assertQueue(deadLetterQueue, { durable: true });
+    return { model, publisher };
+  }
+
+  function connection(): Promise<Link> {
+    if (disposed) return Promise.reject(new DependencyError('queue', `[${DRIVER}] disposed`, false));
+    link ??= open().catch((error: unknown) => {
+      link = undefined;
+      throw error instanceof DependencyError
+        ? error
+        : new DependencyError('queue', `[${DRIVER}] cannot reach the broker: ${errorMessage(error)}`, true, { cause: error });
+    });
+    return link;
+  }
+
+  function confirm(channel: ConfirmChannel, target: string, content: Buffer, properties: object): Promise<void> {
+    return new Promise((resolve, reject) => {
+      channel.sendToQueue(target, content, properties, (error: unknown) =>
+        error ? reject(new DependencyError('queue', `[${DRIVER}] broker refused the message`, true, { cause: error })) : resolve(),
+      );
+    });
+  }
+
+  async function deadLetter(channel: Channel, message: ConsumeMessage, error: PermanentJobError): Promise<void> {
+    const { publisher } = await connection();
+    await confirm(publisher, deadLetterQueue, message.content, {
+      ...message.properties,
+      persistent: true,
+      headers: {
+        ...message.properties.headers,
+        'x-imgr-reason': error.reason,
+        'x-imgr-error': error.message,
+        'x-imgr-failed-at': new Date().toISOString(),
+      },
+    });
+    channel.ack(message);
+    log.error({ reason: error.reason, err: error.message }, 'job dead-lettered');
+  }
+
+  async function onMessage(channel: Channel, message: ConsumeMessage, handler: JobHandler): Promise<void> {
+    try {
+      const task = decodeCeleryTask(message.content, message.properties.headers, message.properties.correlationId);
+      await handler({ ...task, redelivered: message.fields.redelivered });
+      channel.ack(message);
+    } catch (error) {
+      if (error instanceof PermanentJobError) {
+        await deadLetter(channel, message, error).catch((dlqError: unknown) => {
+          log.warn({ err: errorMessage(dlqError) }, 'dead-letter failed; message goes back to the queue');
+          channel.nack(message, false, true);
+        });
+        return;
+      }
+      // Give the dependency time to come back before the broker hands the job out again.
+      await new Promise((resolve) => setTimeout(resolve, redeliveryDelayMs));
+      channel.nack(message, false, true);
+    }
+  }
+
+  async function startConsumer(): Promise<void> {
+    if (!consumer || disposed) return;
+    const { model } = await connection();
+    const channel = await model.createChannel();
+    channel.on('error', (error: Error) => log.warn({ err: error.message }, 'consume channel error'));
+    await channel.prefetch(consumer.options.prefetch);
+    const current = consumer;
+    const reply = await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return; // consumer cancelled by the broker: the close handler reconnects
+        const task = onMessage(channel, message, current.handler)
+          // A failed ack means the channel died: the broker redelivers, the work is idempotent.
+          .catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'ack failed; the broker will redeliver'))
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+      },
+      { noAck: false },
+    );
+    current.channel = channel;
+    current.tag = reply.consumerTag;
+    reconnectAttempt = 0;
+    log.info({ queue, prefetch: current.options.prefetch }, 'consuming');
+  }
+
+  return {
+    name: DRIVER,
+    async init() {
+      await withTimeout(connection(), options.publishTimeoutMs, 'connect');
+    },
+    async check() {
+      const { publisher } = await withTimeout(connection(), options.publishTimeoutMs, 'connect');
+      await withTimeout(publisher.checkQueue(queue), options.publishTimeoutMs, 'check queue');
+    },
+    async publish(jobs: readonly ResizeJob[], context: JobContext = {}) {
+      const groupId = randomUUID();
+      const attempt = async (): Promise<void> => {
+        const { publisher } = await connection();
+        await Promise.all(
+          jobs.map((job) => {
+            const envelope = encodeCeleryTask(job, groupId, context);
+            return confirm(publisher, queue, envelope.body, envelope.properties);
+          }),
+        );
+      };
+      await withTimeout(attempt(), options.publishTimeoutMs, 'publish');
+    },
+    async consume(handler: JobHandler, consumeOptions: ConsumeOptions) {
+      consumer = { handler, options: consumeOptions };
+      // A broker that is down at start is not fatal: keep trying in the background.
+      await startConsumer().catch((error: unknown) => {
+        log.warn({ err: errorMessage(error) }, 'broker unreachable; will keep trying');
+        scheduleReconnect();
+      });
+    },
+    async stopConsuming() {
+      const current = consumer;
+      consumer = undefined;
+      clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      if (current?.channel && current.tag) {
+        await current.channel.cancel(current.tag).catch(() => undefined);
+      }
+      await Promise.allSettled([...inFlight]);
+      await current?.channel?.close().catch(() => undefined);
+    },
+    async depth() {
+      try {
+        const { publisher } = await withTimeout(connection(), options.publishTimeoutMs, 'connect');
+        return (await withTimeout(publisher.checkQueue(queue), options.publishTimeoutMs, 'check queue')).messageCount;
+      } catch {
+        return undefined;
+      }
+    },
+    async dispose() {
+      await this.stopConsuming();
+      disposed = true;
+      const current = link;
+      link = undefined;
+      if (current) {
+        const { model } = await current.catch(() => ({ model: undefined }));
+        await model?.close().catch(() => undefined);
+      }
+    },
+  };
+}

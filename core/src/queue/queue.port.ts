@@ -1,0 +1,52 @@
+/** One resize request: make the variant of `imageId` that fits in a `box` x `box` square. */
+export interface ResizeJob {
+  imageId: string;
+  box: number;
+}
+
+/** What travels beside a job so logs and traces join up across processes. */
+export interface JobContext {
+  requestId?: string | undefined;
+  /** W3C trace context carriers (`traceparent`, `tracestate`). */
+  trace?: Record<string, string> | undefined;
+}
+
+export interface ReceivedJob extends ResizeJob {
+  taskId: string;
+  /** True when the broker delivered this message before (a worker died or gave it back). */
+  redelivered: boolean;
+  context: JobContext;
+}
+
+/**
+ * Resolves: the job is done and acknowledged. Throws `PermanentJobError`: the job is dead-lettered
+ * with the reason. Throws anything else: the job goes back to the queue for a later attempt.
+ */
+export type JobHandler = (job: ReceivedJob) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Unacknowledged messages the broker may push to this consumer. */
+  prefetch: number;
+}
+
+export interface DeadLetter {
+  reason: string;
+  message: string;
+  body: string;
+}
+
+export interface JobQueue {
+  readonly name: string;
+  /** Connects and declares the queues; rejects when the broker cannot be reached. */
+  init(): Promise<void>;
+  /** Throws when the broker is unreachable right now (readiness). */
+  check(): Promise<void>;
+  /** Resolves only once the broker has confirmed every job (persisted), or rejects. */
+  publish(jobs: readonly ResizeJob[], context?: JobContext): Promise<void>;
+  consume(handler: JobHandler, options: ConsumeOptions): Promise<void>;
+  /** Stops taking new messages and waits for the handlers in progress. */
+  stopConsuming(): Promise<void>;
+  /** Messages waiting in the queue, when the broker can tell. */
+  depth(): Promise<number | undefined>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,25 @@
+/** The four variants of the original contract: S3 key prefix and URL suffix share the name. */
+export const VARIANTS = [
+  { name: 'big', box: 1024 },
+  { name: 'medium', box: 512 },
+  { name: 'small', box: 256 },
+  { name: 'tiny', box: 128 },
+] as const;
+
+export type VariantName = (typeof VARIANTS)[number]['name'];
+export type ImageKind = 'original' | VariantName;
+
+/** Celery tasks may carry this size for "original": the original worker treats it as a no-op. */
+export const ORIGINAL_SIZE = 10_000_000;
+
+export function variantForBox(box: number): (typeof VARIANTS)[number] | undefined {
+  return VARIANTS.find((variant) => variant.box === box);
+}
+
+export function isVariantName(value: string): value is VariantName {
+  return VARIANTS.some((variant) => variant.name === value);
+}
+
+export function objectKey(kind: ImageKind, id: string): string {
+  return `${kind}/${id}`;
+}

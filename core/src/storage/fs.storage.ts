@@ -1,0 +1,140 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { DependencyError } from '../errors.js';
+import {
+  isNotModified,
+  type ListedObject,
+  type ObjectInfo,
+  type ObjectStore,
+  type ReadConditions,
+  type ReadResult,
+  type WriteOptions,
+} from './storage.port.js';
+
+const DRIVER = 'fs-storage';
+const KEY_PATTERN = /^[a-z]+\/[A-Za-z0-9._-]+$/;
+
+export interface FsStorageOptions {
+  /** Folder holding one sub-folder per key prefix, e.g. `./data`. */
+  root: string;
+}
+
+interface Sidecar {
+  contentType: string;
+  etag: string;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Local-folder store for the single-machine mode. Each object is a file plus a JSON sidecar; both are
+ * written to a temporary name and renamed, so a reader never sees half an object.
+ */
+export function createFsStorage(options: FsStorageOptions): ObjectStore {
+  const root = resolve(options.root);
+
+  const pathOf = (key: string): string => {
+    const path = resolve(root, key);
+    // Keys come from validated ids, but the store refuses to climb out of its folder regardless.
+    if (!KEY_PATTERN.test(key) || !path.startsWith(root + sep)) {
+      throw new DependencyError('storage', `[${DRIVER}] invalid key ${JSON.stringify(key)}`, false);
+    }
+    return path;
+  };
+  const wrap = (error: unknown, action: string, key: string): never => {
+    if (error instanceof DependencyError) throw error;
+    throw new DependencyError('storage', `[${DRIVER}] ${action} ${key} failed`, true, { cause: error });
+  };
+  const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+  async function head(key: string): Promise<ObjectInfo | null> {
+    const path = pathOf(key);
+    try {
+      const [stats, raw] = await Promise.all([stat(path), readFile(`${path}.meta.json`, 'utf8')]);
+      const sidecar = JSON.parse(raw) as Sidecar;
+      return {
+        contentType: sidecar.contentType,
+        contentLength: stats.size,
+        etag: sidecar.etag,
+        lastModified: stats.mtime,
+        metadata: sidecar.metadata,
+      };
+    } catch (error) {
+      if (isMissing(error)) return null;
+      return wrap(error, 'head', key);
+    }
+  }
+
+  return {
+    name: DRIVER,
+    async init() {
+      await mkdir(root, { recursive: true });
+    },
+    async check() {
+      await stat(root).catch((error: unknown) => wrap(error, 'check', root));
+    },
+    async put(key: string, body: Buffer, writeOptions: WriteOptions) {
+      const path = pathOf(key);
+      const sidecar: Sidecar = {
+        contentType: writeOptions.contentType,
+        etag: `"${createHash('md5').update(body).digest('hex')}"`,
+        metadata: writeOptions.metadata ?? {},
+      };
+      const temp = `${path}.${randomUUID()}.tmp`;
+      try {
+        await mkdir(join(path, '..'), { recursive: true });
+        await writeFile(`${temp}.meta`, JSON.stringify(sidecar));
+        await writeFile(temp, body);
+        await rename(`${temp}.meta`, `${path}.meta.json`);
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        await rm(`${temp}.meta`, { force: true });
+        wrap(error, 'put', key);
+      }
+    },
+    head,
+    async read(key: string, conditions?: ReadConditions): Promise<ReadResult | null> {
+      const info = await head(key);
+      if (!info) return null;
+      if (isNotModified(info, conditions)) return { status: 'not-modified' };
+      return { status: 'found', info, body: createReadStream(pathOf(key)) };
+    },
+    async readBuffer(key: string) {
+      const info = await head(key);
+      if (!info) return null;
+      try {
+        return { info, body: await readFile(pathOf(key)) };
+      } catch (error) {
+        if (isMissing(error)) return null;
+        return wrap(error, 'read', key);
+      }
+    },
+    async delete(key: string) {
+      const path = pathOf(key);
+      try {
+        await rm(path, { force: true });
+        await rm(`${path}.meta.json`, { force: true });
+      } catch (error) {
+        wrap(error, 'delete', key);
+      }
+    },
+    async *list(prefix: string): AsyncIterable<ListedObject> {
+      const folder = prefix.replace(/\/$/, '');
+      let names: string[];
+      try {
+        names = await readdir(join(root, folder));
+      } catch (error) {
+        if (isMissing(error)) return;
+        return wrap(error, 'list', prefix);
+      }
+      for (const name of names.sort()) {
+        if (name.endsWith('.meta.json') || name.endsWith('.tmp') || name.endsWith('.tmp.meta')) continue;
+        const stats = await stat(join(root, folder, name)).catch(() => null);
+        if (stats) yield { key: `${folder}/${name}`, lastModified: stats.mtime };
+      }
+    },
+    async dispose() {},
+  };
+}

@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  contentType: string;
+  contentLength: number;
+  /** Quoted entity tag, as HTTP sends it. */
+  etag: string;
+  lastModified: Date;
+  /** User metadata (S3 `x-amz-meta-*`), keys in lower case. */
+  metadata: Record<string, string>;
+}
+
+export interface ReadConditions {
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: Date | undefined;
+}
+
+export type ReadResult = { status: 'found'; info: ObjectInfo; body: Readable } | { status: 'not-modified' };
+
+export interface WriteOptions {
+  contentType: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ListedObject {
+  key: string;
+  lastModified: Date;
+}
+
+/**
+ * Where images live. Keys are `<kind>/<id>`, checked by the caller. "Not found" is `null`; every
+ * other failure is a `DependencyError`.
+ */
+export interface ObjectStore {
+  readonly name: string;
+  /** Prepares the store (creates the bucket or folder when missing). */
+  init(): Promise<void>;
+  /** Cheap round trip for readiness probes; throws when the store cannot serve. */
+  check(): Promise<void>;
+  put(key: string, body: Buffer, options: WriteOptions): Promise<void>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Streams the object; honours conditional headers the way an HTTP server would. */
+  read(key: string, conditions?: ReadConditions): Promise<ReadResult | null>;
+  readBuffer(key: string): Promise<{ info: ObjectInfo; body: Buffer } | null>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): AsyncIterable<ListedObject>;
+  dispose(): Promise<void>;
+}
+
+/** Shared HTTP conditional logic for stores that evaluate conditions themselves. */
+export function isNotModified(info: ObjectInfo, conditions: ReadConditions | undefined): boolean {
+  if (!conditions) return false;
+  if (conditions.ifNoneMatch !== undefined) {
+    const tags = conditions.ifNoneMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+    return tags.includes('*') || tags.includes(info.etag);
+  }
+  if (conditions.ifModifiedSince !== undefined) {
+    return Math.floor(info.lastModified.getTime() / 1000) <= Math.floor(conditions.ifModifiedSince.getTime() / 1000);
+  }
+  return false;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# A real S3 server for tests: a throwaway single-node Ceph (1 mon, 1 osd on memstore) with the RADOS
+# Gateway. Ceph RGW is a production S3 implementation from Debian's packages (no MinIO binary can be
+# downloaded on the build machines).
+#   up          install when missing, start from scratch unless already answering (idempotent)
+#   down        stop every daemon this script started
+#   stop-rgw    stop only the S3 gateway (simulated S3 outage); start-rgw brings it back
+# Env: CEPH_DIR (/tmp/imgr-ceph), RGW_BIND (127.0.0.1), RGW_PORT (7480), S3_ACCESS_KEY/S3_SECRET_KEY (test/testsecret)
+set -euo pipefail
+D=${CEPH_DIR:-/tmp/imgr-ceph}
+BIND=${RGW_BIND:-127.0.0.1}
+PORT=${RGW_PORT:-7480}
+AK=${S3_ACCESS_KEY:-test}
+SK=${S3_SECRET_KEY:-testsecret}
+export CEPH_CONF="$D/ceph.conf"
+
+answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BIND:$PORT/" 2>/dev/null)" = 200 ]; }
+
+kill_pidfile() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+stop_all() { for p in rgw osd mon; do kill_pidfile "$D/run/$p.pid"; done; }
+
+start_rgw() {
+  setsid radosgw -f -n client.rgw.a >>"$D/log/rgw.stdout" 2>&1 </dev/null &
+  echo $! >"$D/run/rgw.pid"
+  for _ in $(seq 240); do answering && return 0; sleep 0.25; done
+  echo "radosgw not answering; see $D/log" >&2
+  exit 1
+}
+
+install() {
+  command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && return
+  echo "installing ceph (mon, osd, radosgw)" >&2
+  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw ceph-common >/dev/null
+}
+
+up() {
+  answering && { echo "ceph rgw already answering on http://$BIND:$PORT"; return; }
+  install
+  stop_all 2>/dev/null || true
+  rm -rf "$D"
+  mkdir -p "$D"/{mon,osd/ceph-0,run,log}
+  local fsid osd_uuid
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+  cat >"$CEPH_CONF" <<CONF
+[global]
+fsid = $fsid
+mon host = v2:127.0.0.1:3300,v1:127.0.0.1:6789
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+# a throwaway test cluster on loopback: no cephx
+auth cluster required = none
+auth service required = none
+auth client required = none
+run dir = $D/run
+admin socket = $D/run/\$name.asok
+log file = $D/log/\$name.log
+pid file = $D/run/\$type.pid
+keyring = $D/keyring
+# one OSD: one replica, few placement groups
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon data avail warn = 2
+mon data avail crit = 1
+# commit map changes fast (pool creation is otherwise ~1 s each)
+paxos propose interval = 0.05
+paxos min wait = 0.01
+mon max pg per osd = 1000
+ms bind ipv6 = false
+# radosgw wants a secure mon session by default, which auth=none cannot give
+ms mon client mode = crc secure
+[mon]
+mon data = $D/mon/ceph-\$id
+mon cluster log file = $D/log/cluster.log
+[osd]
+osd data = $D/osd/ceph-\$id
+osd objectstore = memstore
+memstore device bytes = 4294967296
+osd op num shards = 1
+osd op num threads per shard = 2
+[client.rgw.a]
+rgw frontends = beast endpoint=$BIND:$PORT
+rgw data = $D/rgw
+rgw thread pool size = 64
+rgw dns name = localhost
+CONF
+  ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  monmaptool --create --addv a "[v2:127.0.0.1:3300,v1:127.0.0.1:6789]" --fsid "$fsid" "$D/monmap" >/dev/null
+  ceph-mon --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
+  ceph-mon -i a
+  ceph --connect-timeout 20 osd new "$osd_uuid" >/dev/null
+  ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" 2>>"$D/log/osd-mkfs.log"
+  ceph-osd -i 0
+  for _ in $(seq 120); do ceph osd dump 2>/dev/null | grep -q '^osd.0 up' && break; sleep 0.5; done
+  ceph osd dump | grep -q '^osd.0 up' || { echo "osd.0 did not come up; see $D/log" >&2; exit 1; }
+  start_rgw
+  timeout 60 radosgw-admin user create --uid=test --display-name="imgr tests" --access-key="$AK" --secret-key="$SK" >/dev/null
+  echo "ceph rgw ready on http://$BIND:$PORT (access $AK)"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) stop_all ;;
+  stop-rgw) kill_pidfile "$D/run/rgw.pid" ;;
+  start-rgw) answering || start_rgw ;;
+  *) echo "usage: $0 up|down|stop-rgw|start-rgw" >&2; exit 2 ;;
+esac

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Integration tests against a real RabbitMQ and a real S3 server (Ceph RADOS Gateway), then the
+# wire-compatibility tests with the Python Celery side.
+set -euo pipefail
+scripts/services/rabbitmq.sh up
+scripts/services/ceph-s3.sh up
+node tests/fixtures/make-fixtures.mjs
+export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2F
+export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:7480 IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
+npx vitest run --project integration

@@ -1,0 +1,2 @@
+export * from './resize.service.js';
+export * from './sweep.service.js';

@@ -1,0 +1,129 @@
+import {
+  createLimiter,
+  DependencyError,
+  detectFormat,
+  errorMessage,
+  type Logger,
+  type Metrics,
+  type ObjectStore,
+  ORIGINAL_SIZE,
+  objectKey,
+  PermanentJobError,
+  type ReceivedJob,
+  renderVariants,
+  retry,
+  VARIANTS,
+  variantForBox,
+} from '@imgr/core';
+
+export interface ResizeServiceOptions {
+  storage: ObjectStore;
+  logger: Logger;
+  metrics: Metrics;
+  /** Images decoded and encoded at once; the CPU-bound part. */
+  concurrency: number;
+  /** Attempts of each storage operation before the job goes back to the queue. */
+  maxAttempts: number;
+}
+
+/** Written when an image can never be resized, so the status route can say why. */
+export function failureKey(imageId: string): string {
+  return `failed/${imageId}`;
+}
+
+/**
+ * Makes the variants of an image. A task for any size renders every missing size from one decode;
+ * tasks for sizes already made are acknowledged without work, and tasks for the same image that
+ * arrive together share one render.
+ */
+export function createResizeService(options: ResizeServiceOptions) {
+  const { storage, metrics } = options;
+  const log = options.logger.child({ component: 'resize-service' });
+  const limit = createLimiter(options.concurrency);
+  const inFlight = new Map<string, Promise<number>>();
+
+  const io = <T>(operation: () => Promise<T>): Promise<T> =>
+    retry(operation, {
+      attempts: options.maxAttempts,
+      baseDelayMs: 200,
+      maxDelayMs: 5000,
+      retryable: (error) => error instanceof DependencyError && error.retryable,
+      onRetry: (error, attempt, delayMs) => {
+        metrics.retries.inc();
+        log.warn({ err: errorMessage(error), attempt, delayMs }, 'storage operation failed; retrying');
+      },
+    });
+
+  async function markFailed(imageId: string, error: PermanentJobError): Promise<never> {
+    const record = JSON.stringify({ reason: error.reason, message: error.message, at: new Date().toISOString() });
+    await io(() => storage.put(failureKey(imageId), Buffer.from(record), { contentType: 'application/json' })).catch((markError: unknown) =>
+      log.warn({ err: errorMessage(markError), imageId }, 'could not record the failure'),
+    );
+    throw error;
+  }
+
+  /** Returns how many variants it wrote. */
+  async function renderMissing(imageId: string): Promise<number> {
+    const existing = await io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
+    const missing = VARIANTS.filter((_, index) => existing[index] === null);
+    if (missing.length === 0) return 0;
+    const original = await io(() => storage.readBuffer(objectKey('original', imageId)));
+    if (!original) throw new PermanentJobError('missing-original', `no original stored for image ${imageId}`);
+    const format = detectFormat(original.body);
+    if (!format) {
+      return markFailed(imageId, new PermanentJobError('unsupported-type', `image ${imageId} is not JPEG, PNG, GIF, WebP or AVIF`));
+    }
+    const rendered = await limit(() => renderVariants(original.body, format, missing)).catch((error: unknown) =>
+      markFailed(
+        imageId,
+        new PermanentJobError('corrupt-image', `image ${imageId} cannot be decoded: ${errorMessage(error)}`, { cause: error }),
+      ),
+    );
+    // Variants are written only after all of them rendered: a reader never sees a half-made set for long.
+    await io(() =>
+      Promise.all(
+        rendered.map((variant) => storage.put(objectKey(variant.name, imageId), variant.body, { contentType: variant.contentType })),
+      ),
+    );
+    return rendered.length;
+  }
+
+  async function handle(job: ReceivedJob): Promise<void> {
+    if (job.box === ORIGINAL_SIZE) return; // the original backend's "original" size: nothing to make
+    const variant = variantForBox(job.box);
+    if (!variant) {
+      throw new PermanentJobError('unknown-size', `size ${job.box} is none of ${VARIANTS.map((v) => v.box).join(', ')}`);
+    }
+    const started = process.hrtime.bigint();
+    let run = inFlight.get(job.imageId);
+    if (!run) {
+      run = renderMissing(job.imageId).finally(() => inFlight.delete(job.imageId));
+      inFlight.set(job.imageId, run);
+    }
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const written = await run;
+      metrics.taskDuration.observe({ size: String(job.box), result: 'ok' }, seconds());
+      log.info(
+        {
+          imageId: job.imageId,
+          size: job.box,
+          written,
+          taskId: job.taskId,
+          requestId: job.context.requestId,
+          ms: Math.round(seconds() * 1000),
+        },
+        written > 0 ? 'variants written' : 'variant already present',
+      );
+    } catch (error) {
+      const reason = error instanceof PermanentJobError ? error.reason : 'transient';
+      metrics.taskDuration.observe({ size: String(job.box), result: reason }, seconds());
+      if (error instanceof PermanentJobError) metrics.deadLetters.inc({ reason });
+      throw error;
+    }
+  }
+
+  return { handle };
+}
+
+export type ResizeService = ReturnType<typeof createResizeService>;

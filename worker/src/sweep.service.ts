@@ -1,0 +1,65 @@
+import { errorMessage, type JobQueue, type Logger, type ObjectStore, VARIANTS, type VariantName } from '@imgr/core';
+import { failureKey } from './resize.service.js';
+
+export interface SweepOptions {
+  storage: ObjectStore;
+  queue: JobQueue;
+  logger: Logger;
+  /** Originals younger than this are left alone: their tasks are probably still in the queue. */
+  minAgeMs: number;
+  now?: Date;
+}
+
+export interface SweepReport {
+  originals: number;
+  complete: number;
+  tooRecent: number;
+  failed: number;
+  requeued: number;
+  tasks: number;
+}
+
+async function idsUnder(storage: ObjectStore, prefix: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const object of storage.list(`${prefix}/`)) ids.add(object.key.slice(prefix.length + 1));
+  return ids;
+}
+
+/**
+ * Reconciliation: finds originals whose variants are missing (a lost message, a purged queue, a
+ * crash between store and publish) and enqueues the missing sizes again. Safe to run at any time
+ * and as often as wanted: the worker skips sizes that already exist.
+ */
+export async function sweepMissingVariants(options: SweepOptions): Promise<SweepReport> {
+  const log = options.logger.child({ component: 'sweep' });
+  const cutoff = (options.now ?? new Date()).getTime() - options.minAgeMs;
+  const present = new Map<VariantName, Set<string>>();
+  for (const variant of VARIANTS) present.set(variant.name, await idsUnder(options.storage, variant.name));
+  const failed = await idsUnder(options.storage, failureKey('').slice(0, -1));
+  const report: SweepReport = { originals: 0, complete: 0, tooRecent: 0, failed: 0, requeued: 0, tasks: 0 };
+
+  for await (const original of options.storage.list('original/')) {
+    const id = original.key.slice('original/'.length);
+    report.originals++;
+    const missing = VARIANTS.filter((variant) => !present.get(variant.name)?.has(id));
+    if (missing.length === 0) {
+      report.complete++;
+    } else if (failed.has(id)) {
+      report.failed++;
+    } else if (original.lastModified.getTime() > cutoff) {
+      report.tooRecent++;
+    } else {
+      try {
+        await options.queue.publish(missing.map((variant) => ({ imageId: id, box: variant.box })));
+        report.requeued++;
+        report.tasks += missing.length;
+        log.info({ id, sizes: missing.map((variant) => variant.name) }, 'missing variants re-enqueued');
+      } catch (error) {
+        log.error({ id, err: errorMessage(error) }, 're-enqueue failed');
+        throw error;
+      }
+    }
+  }
+  log.info(report, 'sweep finished');
+  return report;
+}
