@@ -1,0 +1,289 @@
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { App } from './App.tsx';
+import { ApiError } from './lib/api.ts';
+import { HISTORY_KEY, readHistory } from './lib/history.ts';
+import { FakeApi, fakeFile, readyStatus } from './test/fake-api.ts';
+
+const fast = { initialMs: 5, factor: 1, maxMs: 5, giveUpAfterMs: 5000 };
+let api: FakeApi;
+
+function setup(props: { concurrency?: number } = {}) {
+  const user = userEvent.setup({ applyAccept: false });
+  const view = render(<App api={api} storage={window.localStorage} backoff={fast} {...props} />);
+  return { user, ...view };
+}
+
+const card = (name: string) => {
+  const heading = screen.getByRole('heading', { name, level: 3 });
+  const item = heading.closest('li');
+  if (!item) throw new Error(`no card for ${name}`);
+  return within(item);
+};
+
+const fileInput = () => screen.getByLabelText('Images to upload') as HTMLInputElement;
+
+async function until(check: () => boolean, what: string) {
+  await waitFor(() => {
+    if (!check()) throw new Error(`waiting for ${what}`);
+  });
+}
+
+beforeEach(() => {
+  api = new FakeApi();
+  Object.defineProperty(window, 'isSecureContext', { value: true, configurable: true });
+});
+
+describe('uploading', () => {
+  it('shows real progress, then each size as it becomes ready, then the links', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('cat.jpg', 'image/jpeg', 4000));
+    await until(() => api.uploads.length === 1, 'the upload to start');
+    const upload = api.uploads[0];
+    expect(upload?.name).toBe('cat.jpg');
+
+    act(() => upload?.progress(1050, 4200));
+    const bar = card('cat.jpg').getByRole('progressbar', { name: 'Upload of cat.jpg' }) as HTMLProgressElement;
+    expect([bar.value, bar.max]).toEqual([1050, 4200]);
+    expect(card('cat.jpg').getByText('25% · 1.0 KB of 4.0 KB')).toBeTruthy();
+
+    let id = '';
+    act(() => {
+      upload?.progress(4200, 4200);
+      id = upload?.succeed().id ?? '';
+    });
+    await until(() => card('cat.jpg').queryByText(/^Uploaded/) !== null, 'the upload to finish');
+    expect([bar.value, bar.max]).toEqual([4200, 4200]);
+    expect(card('cat.jpg').queryAllByRole('img')).toHaveLength(0);
+
+    act(() => api.setSizes(id, { tiny: { state: 'ready' }, small: { state: 'ready' } }));
+    await until(() => card('cat.jpg').queryAllByRole('img').length === 2, 'two sizes');
+    expect(card('cat.jpg').getByRole('img', { name: 'cat.jpg, tiny size' }).getAttribute('src')).toBe(`http://api.test/image/${id}/tiny`);
+
+    act(() => api.setSizes(id, { big: { state: 'ready' }, medium: { state: 'failed', reason: 'worker crashed' } }));
+    await until(() => card('cat.jpg').queryAllByRole('img').length === 3, 'three sizes');
+    expect(card('cat.jpg').getByText(/failed: worker crashed/)).toBeTruthy();
+    await until(() => screen.getByTestId('announcer').textContent?.includes('All sizes of cat.jpg are done') ?? false, 'announce');
+
+    for (const kind of ['original', 'big', 'medium', 'small', 'tiny']) {
+      const link = card('cat.jpg').getByLabelText(kind) as HTMLInputElement;
+      expect(link.value).toBe(kind === 'original' ? `http://api.test/image/${id}` : `http://api.test/image/${id}/${kind}`);
+    }
+  });
+
+  it('sends at most `concurrency` files at once and starts the next when one ends', async () => {
+    const { user } = setup({ concurrency: 2 });
+    await user.upload(fileInput(), [fakeFile('a.png', 'image/png'), fakeFile('b.png', 'image/png'), fakeFile('c.png', 'image/png')]);
+    await until(() => api.uploads.length === 2, 'two uploads');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(api.uploads.map((u) => u.name)).toEqual(['a.png', 'b.png']);
+    expect(card('c.png').getByText('Waiting…')).toBeTruthy();
+    act(() => {
+      api.uploads[1]?.succeed();
+    });
+    await until(() => api.uploads.length === 3, 'the third upload');
+    expect(api.uploads[2]?.name).toBe('c.png');
+  });
+
+  it("shows the server's message and uploads again on Retry", async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('big.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    act(() => api.uploads[0]?.fail(new ApiError('busy', 'The queue is full, try again in a minute.', 503, 60)));
+    const alert = await card('big.jpg').findByRole('alert');
+    expect(alert.textContent).toBe('Server busy: The queue is full, try again in a minute.Retry');
+    expect(screen.getByTestId('announcer').textContent).toContain('big.jpg failed: The queue is full');
+
+    await user.click(card('big.jpg').getByRole('button', { name: 'Retry big.jpg' }));
+    await until(() => api.uploads.length === 2, 'the second attempt');
+    expect(card('big.jpg').queryByRole('alert')).toBeNull();
+    act(() => {
+      api.uploads[1]?.succeed();
+    });
+    await until(() => card('big.jpg').queryByText(/^Uploaded/) !== null, 'success');
+  });
+
+  it('refuses a non-image and a file over the limit without sending them', async () => {
+    api.info_ = { maxUploadBytes: 1000, acceptedTypes: ['image/jpeg', 'image/png'] };
+    const { user } = setup();
+    await screen.findByText('Images up to 1.0 KB each: JPEG, PNG.');
+    expect(fileInput().accept).toBe('image/jpeg,image/png');
+    await user.upload(fileInput(), [
+      fakeFile('notes.txt', 'text/plain', 10),
+      fakeFile('huge.png', 'image/png', 5000),
+      fakeFile('ok.png', 'image/png', 500),
+    ]);
+    expect(card('notes.txt').getByRole('alert').textContent).toBe('Not uploaded: This is not an image (text/plain).');
+    expect(card('huge.png').getByRole('alert').textContent).toBe('Not uploaded: 5.0 KB is over the 1.0 KB limit of this server.');
+    expect(card('notes.txt').queryByRole('button', { name: /Retry/ })).toBeNull();
+    await until(() => api.uploads.length === 1, 'the good file');
+    expect(api.uploads[0]?.name).toBe('ok.png');
+    expect(screen.getByTestId('announcer').textContent).toContain('1 file queued. 2 not uploaded.');
+  });
+
+  it('uploads an image pasted anywhere on the page, with a telling name', async () => {
+    setup();
+    fireEvent.paste(document, { clipboardData: { files: [fakeFile('image.png', 'image/png')] } });
+    await until(() => api.uploads.length === 1, 'the pasted upload');
+    expect(api.uploads[0]?.name).toMatch(/^pasted-\d{8}-\d{6}\.png$/);
+  });
+
+  it('leaves pasted text alone', async () => {
+    setup();
+    fireEvent.paste(document, { clipboardData: { files: [] } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(api.uploads).toHaveLength(0);
+  });
+
+  it('uploads files dropped on the page and lights the zone while dragging', async () => {
+    setup();
+    const zone = screen.getByTestId('dropzone');
+    const dataTransfer = { types: ['Files'], files: [fakeFile('one.jpg', 'image/jpeg'), fakeFile('two.jpg', 'image/jpeg')] };
+    fireEvent.dragEnter(zone, { dataTransfer });
+    expect(zone.dataset.dragging).toBe('true');
+    expect(within(zone).getByRole('heading', { name: 'Drop to upload' })).toBeTruthy();
+    fireEvent.dragOver(zone, { dataTransfer });
+    fireEvent.drop(zone, { dataTransfer });
+    expect(zone.dataset.dragging).toBe('false');
+    await until(() => api.uploads.length === 2, 'two uploads');
+    expect(api.uploads.map((u) => u.name)).toEqual(['one.jpg', 'two.jpg']);
+  });
+
+  it('cancels an upload in flight and lets it be retried', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('slow.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    await user.click(card('slow.jpg').getByRole('button', { name: 'Cancel upload of slow.jpg' }));
+    expect(api.uploads[0]?.signal?.aborted).toBe(true);
+    expect((await card('slow.jpg').findByRole('alert')).textContent).toContain('Cancelled');
+    await user.click(card('slow.jpg').getByRole('button', { name: 'Retry slow.jpg' }));
+    await until(() => api.uploads.length === 2, 'the new attempt');
+  });
+});
+
+describe('links', () => {
+  it('copies one link, then all of them', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('dog.png', 'image/png'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    let id = '';
+    act(() => {
+      id = api.uploads[0]?.succeed().id ?? '';
+    });
+    const copyBig = await card('dog.png').findByRole('button', { name: 'Copy big link of dog.png' });
+    await user.click(copyBig);
+    expect(await navigator.clipboard.readText()).toBe(`http://api.test/image/${id}/big`);
+    expect(copyBig.textContent).toBe('Copied');
+    await user.click(card('dog.png').getByRole('button', { name: 'Copy all links of dog.png' }));
+    expect((await navigator.clipboard.readText()).split('\n')).toEqual([
+      `http://api.test/image/${id}`,
+      `http://api.test/image/${id}/big`,
+      `http://api.test/image/${id}/medium`,
+      `http://api.test/image/${id}/small`,
+      `http://api.test/image/${id}/tiny`,
+    ]);
+  });
+});
+
+describe('My uploads', () => {
+  async function uploadOne(user: ReturnType<typeof userEvent.setup>, name: string) {
+    const before = api.uploads.length;
+    await user.upload(fileInput(), fakeFile(name, 'image/jpeg'));
+    await until(() => api.uploads.length === before + 1, 'the upload');
+    let id = '';
+    act(() => {
+      id = api.uploads[before]?.succeed().id ?? '';
+    });
+    await until(() => readHistory(localStorage).some((e) => e.id === id), 'the saved entry');
+    return id;
+  }
+
+  it('remembers uploads across visits and deletes one with its token after confirmation', async () => {
+    const first = setup();
+    const keep = await uploadOne(first.user, 'keep.jpg');
+    const drop = await uploadOne(first.user, 'drop.jpg');
+    first.unmount();
+
+    const { user } = setup();
+    const mine = within(screen.getByRole('region', { name: /My uploads/ }));
+    expect(mine.getAllByRole('link').map((a) => a.textContent)).toEqual(['drop.jpg', 'keep.jpg']);
+    await user.click(mine.getByRole('button', { name: 'Delete drop.jpg' }));
+    const confirm = mine.getByRole('button', { name: 'Yes, delete drop.jpg' });
+    expect(document.activeElement).toBe(confirm);
+    expect(api.removed).toEqual([]);
+    await user.keyboard('{Enter}');
+    await until(() => mine.queryByText('drop.jpg') === null, 'the row to go');
+    expect(api.removed).toEqual([drop]);
+    expect(readHistory(localStorage).map((e) => e.id)).toEqual([keep]);
+    expect(screen.getByTestId('announcer').textContent).toContain('drop.jpg deleted.');
+  });
+
+  it('can change its mind', async () => {
+    const { user } = setup();
+    await uploadOne(user, 'maybe.jpg');
+    const mine = within(screen.getByRole('region', { name: /My uploads/ }));
+    await user.click(mine.getByRole('button', { name: 'Delete maybe.jpg' }));
+    await user.click(mine.getByRole('button', { name: 'Keep' }));
+    expect(document.activeElement).toBe(mine.getByRole('button', { name: 'Delete maybe.jpg' }));
+    expect(api.removed).toEqual([]);
+  });
+
+  it("shows the server's refusal of a wrong token and offers to forget the entry", async () => {
+    const { user } = setup();
+    const id = await uploadOne(user, 'mine.jpg');
+    api.tokens.set(id, 'another-token');
+    const mine = within(screen.getByRole('region', { name: /My uploads/ }));
+    await user.click(mine.getByRole('button', { name: 'Delete mine.jpg' }));
+    await user.click(mine.getByRole('button', { name: 'Yes, delete mine.jpg' }));
+    expect((await mine.findByRole('alert')).textContent).toContain('Refused: wrong delete token');
+    await user.click(mine.getByRole('button', { name: 'Forget mine.jpg' }));
+    expect(readHistory(localStorage)).toEqual([]);
+  });
+});
+
+describe('against the original API', () => {
+  it('probes the variant URLs when there is no status route, and offers Forget instead of Delete', async () => {
+    api.hasStatusRoute = false;
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('old.gif', 'image/gif'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    act(() => {
+      api.uploads[0]?.succeed({ id: 'Orig1234', delete_token: undefined });
+    });
+    await until(() => api.probeCalls >= 4, 'probing');
+    expect(card('old.gif').queryAllByRole('img')).toHaveLength(0);
+    for (const size of ['big', 'medium', 'small', 'tiny']) api.readyUrls.add(`http://api.test/image/Orig1234/${size}`);
+    await until(() => card('old.gif').queryAllByRole('img').length === 4, 'four sizes');
+    const mine = within(screen.getByRole('region', { name: /My uploads/ }));
+    expect(mine.queryByRole('button', { name: 'Delete old.gif' })).toBeNull();
+    await user.click(mine.getByRole('button', { name: 'Forget old.gif' }));
+    expect(localStorage.getItem(HISTORY_KEY)).toBe('[]');
+  });
+});
+
+describe('accessibility', () => {
+  it('works from the keyboard: Tab reaches the picker button, which opens the file dialog', async () => {
+    const { user } = setup();
+    let opened = 0;
+    fileInput().addEventListener('click', () => opened++);
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Choose images…' }));
+    await user.keyboard('{Enter}');
+    expect(opened).toBe(1);
+  });
+
+  it('labels every control of a finished upload', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('pic.png', 'image/png'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    act(() => {
+      const id = api.uploads[0]?.succeed().id ?? '';
+      api.statuses.set(id, readyStatus());
+    });
+    await until(() => card('pic.png').queryAllByRole('img').length === 4, 'thumbnails');
+    for (const button of screen.getAllByRole('button')) expect(button.getAttribute('aria-label') ?? button.textContent).toBeTruthy();
+    for (const input of screen.getAllByRole('textbox')) expect((input as HTMLInputElement).labels?.length).toBe(1);
+    for (const img of card('pic.png').getAllByRole('img')) expect(img.getAttribute('alt')).toMatch(/^pic\.png, \w+ size$/);
+  });
+});
