@@ -1,0 +1,456 @@
+# imgr application job: API, resize workers and the static web page.
+#
+#   nomad job run -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl
+#
+# Secrets (broker URL with its password, S3 keys) never appear here: they live in the Nomad
+# Variable nomad/jobs/imgr (pushed by deploy/ansible/playbooks/nomad-variables.yml) and are rendered
+# into the task environment by a `template` block. Tasks of job "imgr" can read that path without
+# any ACL policy (workload identity gives every job read access to nomad/jobs/<job>).
+#
+# Docs: https://developer.hashicorp.com/nomad/docs/job-specification
+
+variable "image_tag" {
+  type        = string
+  description = "Tag of ghcr.io/imgr/imgr and ghcr.io/imgr/imgr-web (the git commit; never 'latest', so a rollback is exact)."
+}
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["dc1"]
+}
+
+variable "api_count" {
+  type = number
+  # Two: one per VM, so either VM can die or be drained without an API outage.
+  default = 2
+}
+
+variable "worker_count" {
+  type    = number
+  default = 2
+}
+
+variable "web_count" {
+  type    = number
+  default = 2
+}
+
+variable "s3_endpoint_url" {
+  type        = string
+  description = "S3 endpoint (not secret; the keys are in the Nomad Variable)."
+  default     = "https://minio.internal.example:9000"
+}
+
+variable "s3_bucket_name" {
+  type    = string
+  default = "images"
+}
+
+variable "aws_region_name" {
+  type    = string
+  default = "us-east-1"
+}
+
+locals {
+  app_image = "ghcr.io/imgr/imgr:${var.image_tag}"
+  web_image = "ghcr.io/imgr/imgr-web:${var.image_tag}"
+
+  # Rendered by every app task: only what is secret comes from the Nomad Variable.
+  secrets_template = <<-EOT
+    {{- with nomadVar "nomad/jobs/imgr" }}
+    CELERY_BROKER_URL={{ .celery_broker_url }}
+    AWS_ACCESS_KEY_ID={{ .aws_access_key_id }}
+    AWS_SECRET_ACCESS_KEY={{ .aws_secret_access_key }}
+    {{- end }}
+  EOT
+}
+
+job "imgr" {
+  datacenters = var.datacenters
+  type        = "service"
+
+  # Defaults for every group; the worker overrides what differs.
+  update {
+    # One allocation at a time: with two VMs the other instance keeps serving.
+    max_parallel = 1
+    # A canary runs the new version beside the old one; the ingress skips it (canary_tags) until
+    # it is healthy and promoted, so a broken build never takes user traffic.
+    canary = 1
+    # No human step: promotion happens as soon as every canary is healthy...
+    auto_promote = true
+    # ...and a deployment that fails (canary never healthy, or an instance failing during the
+    # roll-out) goes back to the last stable version by itself.
+    auto_revert = true
+    # "Healthy" means the Consul checks pass (readiness: storage and broker reachable), not just
+    # "the process started".
+    health_check = "checks"
+    # Must stay healthy this long: catches crash loops right after start.
+    min_healthy_time = "15s"
+    # Time for one allocation to become healthy (image pull on a fresh node included)...
+    healthy_deadline = "3m"
+    # ...and it must stay below progress_deadline, otherwise the deployment fails on the
+    # progress deadline before an allocation could even be marked unhealthy.
+    progress_deadline = "5m"
+    stagger           = "10s"
+  }
+
+  # Node drains (maintenance, `drain_on_shutdown`) move allocations with the same care as an update.
+  migrate {
+    max_parallel     = 1
+    health_check     = "checks"
+    min_healthy_time = "10s"
+    healthy_deadline = "3m"
+  }
+
+  # ------------------------------------------------------------------ API
+  group "api" {
+    count = var.api_count
+
+    # Soft spread over nodes rather than distinct_hosts: with two VMs a hard "one per node"
+    # constraint leaves no room for a canary or for moving an allocation off a draining node.
+    spread {
+      attribute = "${node.unique.id}"
+      weight    = 100
+    }
+
+    network {
+      # Dynamic host port on vxlan100 (the client's network_interface), mapped to the container's
+      # 8080; the ingress on either VM reaches it over the private network.
+      port "http" {
+        to = 8080
+      }
+    }
+
+    # Restart in place a few times (a transient fault), then give up on this node...
+    restart {
+      attempts = 2
+      interval = "5m"
+      delay    = "5s"
+      # ...and fail the allocation so the scheduler places it elsewhere (reschedule below)
+      # instead of restarting forever on a broken node.
+      mode = "fail"
+    }
+
+    # Failed allocations are placed again, with exponential back-off so a bad config does not
+    # hammer the cluster, and without a cap on attempts: the service must come back by itself.
+    reschedule {
+      delay          = "10s"
+      delay_function = "exponential"
+      max_delay      = "2m"
+      unlimited      = true
+    }
+
+    service {
+      name = "imgr-api"
+      port = "http"
+      # The ingress renders only instances tagged "live"...
+      tags = ["live"]
+      # ...and a canary carries these tags instead until it is promoted, so it gets no user
+      # traffic while it is being judged.
+      canary_tags = ["canary"]
+
+      # Readiness: storage and broker reachable. Routing and deployment health use it; it does
+      # not restart the task (a RabbitMQ outage must not restart every API).
+      check {
+        name     = "ready"
+        type     = "http"
+        path     = "/health/ready"
+        interval = "5s"
+        timeout  = "2s"
+      }
+
+      # Liveness: the process answers at all. Three failures in a row (after a start-up grace)
+      # restart the task: a wedged event loop heals without a human.
+      check {
+        name     = "alive"
+        type     = "http"
+        path     = "/health"
+        interval = "10s"
+        timeout  = "3s"
+
+        check_restart {
+          limit = 3
+          grace = "30s"
+          # Do not count "warning" as a failure.
+          ignore_warnings = true
+        }
+      }
+    }
+
+    task "api" {
+      driver = "docker"
+
+      config {
+        image = local.app_image
+        args  = ["api"]
+        ports = ["http"]
+        # The image is built to run with a read-only root; only /tmp is writable.
+        readonly_rootfs = true
+        mount {
+          type   = "tmpfs"
+          target = "/tmp"
+          tmpfs_options {
+            size = 67108864
+          }
+        }
+      }
+
+      env {
+        PORT                    = "8080"
+        IMGR_STORAGE            = "s3"
+        S3_ENDPOINT_URL         = var.s3_endpoint_url
+        S3_BUCKET_NAME          = var.s3_bucket_name
+        AWS_REGION_NAME         = var.aws_region_name
+        LOG_LEVEL               = "info"
+        IMGR_SHUTDOWN_TIMEOUT_MS = "20000"
+      }
+
+      template {
+        data        = local.secrets_template
+        destination = "secrets/imgr.env"
+        # Loaded into the environment; the file sits in the secrets dir (tmpfs, not readable by
+        # other tasks).
+        env = true
+        # A secret rotation is rolled out by the rotate-secrets runbook (`nomad job restart`,
+        # one allocation at a time); restarting every allocation at once here would be an outage.
+        change_mode = "noop"
+      }
+
+      # Nomad deregisters the service from Consul first, waits this long (the ingress re-renders
+      # and stops sending new requests), and only then sends SIGTERM.
+      shutdown_delay = "5s"
+      # On SIGTERM the API drains in-flight requests for up to IMGR_SHUTDOWN_TIMEOUT_MS (20 s):
+      # leave 10 s more before SIGKILL. The client's max_kill_timeout (2m) allows it.
+      kill_timeout = "30s"
+      kill_signal  = "SIGTERM"
+
+      # RESOURCES_API
+      resources {
+        cpu        = 300
+        memory     = 256
+      }
+    }
+  }
+
+  # --------------------------------------------------------------- worker
+  group "worker" {
+    count = var.worker_count
+
+    spread {
+      attribute = "${node.unique.id}"
+      weight    = 100
+    }
+
+    update {
+      max_parallel      = 1
+      canary            = 1
+      auto_promote      = true
+      auto_revert       = true
+      health_check      = "checks"
+      min_healthy_time  = "15s"
+      healthy_deadline  = "3m"
+      progress_deadline = "6m"
+    }
+
+    migrate {
+      max_parallel     = 1
+      health_check     = "checks"
+      min_healthy_time = "10s"
+      healthy_deadline = "3m"
+    }
+
+    network {
+      # The worker serves /health, /health/ready and /metrics only; no user traffic.
+      port "http" {
+        to = 8080
+      }
+    }
+
+    restart {
+      attempts = 2
+      interval = "5m"
+      delay    = "5s"
+      mode     = "fail"
+    }
+
+    reschedule {
+      delay          = "10s"
+      delay_function = "exponential"
+      max_delay      = "2m"
+      unlimited      = true
+    }
+
+    service {
+      name        = "imgr-worker"
+      port        = "http"
+      tags        = ["live"]
+      canary_tags = ["canary"]
+
+      check {
+        name     = "ready"
+        type     = "http"
+        path     = "/health/ready"
+        interval = "5s"
+        timeout  = "2s"
+      }
+
+      check {
+        name     = "alive"
+        type     = "http"
+        path     = "/health"
+        interval = "10s"
+        timeout  = "3s"
+
+        check_restart {
+          limit           = 3
+          grace           = "30s"
+          ignore_warnings = true
+        }
+      }
+    }
+
+    task "worker" {
+      driver = "docker"
+
+      config {
+        image           = local.app_image
+        args            = ["worker"]
+        ports           = ["http"]
+        readonly_rootfs = true
+        mount {
+          type   = "tmpfs"
+          target = "/tmp"
+          tmpfs_options {
+            size = 134217728
+          }
+        }
+      }
+
+      env {
+        PORT            = "8080"
+        IMGR_STORAGE    = "s3"
+        S3_ENDPOINT_URL = var.s3_endpoint_url
+        S3_BUCKET_NAME  = var.s3_bucket_name
+        AWS_REGION_NAME = var.aws_region_name
+        LOG_LEVEL       = "info"
+        # On SIGTERM the worker stops consuming and finishes the image in hand (a large image at
+        # four sizes takes seconds, a queue of prefetched ones is handed back unacknowledged).
+        IMGR_SHUTDOWN_TIMEOUT_MS = "75000"
+        IMGR_WORKER_CONCURRENCY  = "2"
+        IMGR_WORKER_PREFETCH     = "8"
+      }
+
+      template {
+        data        = local.secrets_template
+        destination = "secrets/imgr.env"
+        env         = true
+        change_mode = "noop"
+      }
+
+      # No traffic comes through Consul, but deregistering first keeps the health view honest.
+      shutdown_delay = "2s"
+      # Worker deadline 75 s + margin: SIGKILL only if an image is truly stuck; an unacknowledged
+      # task is redelivered by RabbitMQ anyway, so nothing is lost, only redone.
+      kill_timeout = "90s"
+
+      # sharp/libvips decode the image in memory: 25 MiB of pixels at four sizes with concurrency 2.
+      resources {
+        cpu        = 1000
+        memory     = 512
+      }
+    }
+  }
+
+  # ------------------------------------------------------------------ web
+  group "web" {
+    count = var.web_count
+
+    spread {
+      attribute = "${node.unique.id}"
+      weight    = 100
+    }
+
+    network {
+      port "http" {
+        to = 8080
+      }
+    }
+
+    restart {
+      attempts = 2
+      interval = "5m"
+      delay    = "5s"
+      mode     = "fail"
+    }
+
+    reschedule {
+      delay          = "10s"
+      delay_function = "exponential"
+      max_delay      = "2m"
+      unlimited      = true
+    }
+
+    service {
+      name        = "imgr-web"
+      port        = "http"
+      tags        = ["live"]
+      canary_tags = ["canary"]
+
+      # A static server has no dependency to report, so readiness is "serves its runtime
+      # config"; it proves the mounted config.json is there.
+      check {
+        name     = "ready"
+        type     = "http"
+        path     = "/config.json"
+        interval = "5s"
+        timeout  = "2s"
+
+        check_restart {
+          limit           = 3
+          grace           = "20s"
+          ignore_warnings = true
+        }
+      }
+    }
+
+    task "web" {
+      driver = "docker"
+
+      config {
+        image           = local.web_image
+        ports           = ["http"]
+        readonly_rootfs = true
+        # One build serves every environment: the runtime config is mounted over the image's.
+        # A single-file bind mount is fine here because the file never changes (change_mode noop);
+        # a re-rendered file would be renamed over and the container would keep the old inode.
+        mount {
+          type     = "bind"
+          source   = "local/config.json"
+          target   = "/srv/www/config.json"
+          readonly = true
+        }
+        mount {
+          type   = "tmpfs"
+          target = "/tmp"
+        }
+      }
+
+      template {
+        # Through the ingress the API is on the same origin: no CORS, no host name baked in.
+        data        = <<-EOT
+          {"endpoint": "/"}
+        EOT
+        destination = "local/config.json"
+        change_mode = "noop"
+      }
+
+      shutdown_delay = "3s"
+      kill_timeout   = "10s"
+
+      resources {
+        cpu    = 100
+        memory = 64
+      }
+    }
+  }
+}

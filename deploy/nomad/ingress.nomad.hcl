@@ -1,0 +1,218 @@
+# imgr ingress: HAProxy on every client node (system job).
+#
+#   nomad job run deploy/nomad/ingress.nomad.hcl
+#
+# Listens on the host network:
+#   :8080  the VM's own tunnel (https://<vm>.<domain>/)
+#   :8081  the floating IP's tunnel (https://<team>.<domain>/); bound on every address so the
+#          listener already exists when keepalived moves the floating IP to this VM
+#   :8404  /ingress/health (keepalived's chk_ingress and the Consul check) and /stats; not tunnelled
+#
+# Why HAProxy (rather than Traefik or nginx):
+#   - active health checks in the free version (nginx OSS only has passive ones): an API whose
+#     /health/ready turns 503 (SIGTERM drain, broker down) leaves the pool within ~4 s even before
+#     Consul notices;
+#   - hitless reloads: in master-worker mode SIGUSR2 starts new workers that take over the listening
+#     sockets while the old ones finish their connections (measured by tests/deploy: 0 failed requests
+#     across reloads);
+#   - the routing rule needs the Accept header (`GET /` from a browser goes to the page, anything else
+#     to the JSON index): a one-line ACL;
+#   - it is packaged by Debian, so CI runs the very same config (`haproxy -c` and the two-node
+#     failover simulation) without a registry; Traefik is not.
+#
+# Backends come from Consul through the template below (consul-template syntax). Only instances tagged
+# "live" are rendered: an unpromoted canary carries canary_tags = ["canary"] instead, so it gets no
+# user traffic. deploy/ingress/render-static.mjs renders the same template with static servers for tests.
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["dc1"]
+}
+
+variable "haproxy_image" {
+  type = string
+  # Exact version: an ingress must not change under our feet on a node reboot.
+  default = "haproxy:2.8.10-alpine"
+}
+
+job "imgr-ingress" {
+  datacenters = var.datacenters
+  # One instance per eligible client node: each VM's :8080 tunnel needs a local ingress, and
+  # keepalived can move the floating IP to either VM.
+  type = "system"
+
+  # System jobs roll node by node. The instance on the floating-IP holder is replaced like the
+  # others: its service is deregistered first (shutdown_delay), chk_ingress sees that and keepalived
+  # moves the floating IP before HAProxy stops listening.
+  update {
+    max_parallel     = 1
+    min_healthy_time = "10s"
+    healthy_deadline = "2m"
+    stagger          = "15s"
+  }
+
+  group "haproxy" {
+    network {
+      # The host's network stack: binds the public ports directly (no Docker NAT on the hot path,
+      # real client addresses in the logs) and reaches the backends on vxlan100.
+      mode = "host"
+      port "http" {
+        static = 8080
+      }
+      port "floating" {
+        static = 8081
+      }
+      port "monitor" {
+        static = 8404
+      }
+    }
+
+    restart {
+      # The ingress is node-local: there is nowhere to reschedule it, so keep restarting it here
+      # (keepalived has already moved the floating IP away while it is down).
+      attempts = 10
+      interval = "5m"
+      delay    = "2s"
+      mode     = "delay"
+    }
+
+    service {
+      name = "imgr-ingress"
+      port = "http"
+
+      check {
+        name     = "monitor"
+        type     = "http"
+        port     = "monitor"
+        path     = "/ingress/health"
+        interval = "5s"
+        timeout  = "2s"
+
+        check_restart {
+          limit = 3
+          grace = "10s"
+        }
+      }
+    }
+
+    task "haproxy" {
+      driver = "docker"
+
+      config {
+        image        = var.haproxy_image
+        network_mode = "host"
+        # -W master-worker (reload on SIGUSR2, soft-stop on SIGUSR1), -db stay in the foreground.
+        command = "haproxy"
+        args    = ["-W", "-db", "-f", "/local/haproxy.cfg"]
+      }
+
+      template {
+        destination = "local/haproxy.cfg"
+        # Backends changed (instance added, promoted, drained): reload without dropping a
+        # connection instead of restarting.
+        change_mode   = "signal"
+        change_signal = "SIGUSR2"
+        # Batch a burst of catalog changes (a roll-out) into few reloads.
+        wait {
+          min = "1s"
+          max = "5s"
+        }
+        data = <<-HAPROXY
+          # Rendered by Nomad from Consul (deploy/nomad/ingress.nomad.hcl). Do not edit on a node.
+          global
+            log stdout format raw local0 info
+            # Two descriptors per proxied connection: 4096 fits the default 20k-65k open-file limits
+            # of containers and systemd units with room to spare; far above a two-VM team's load.
+            maxconn 4096
+            # Old workers still serving long uploads after a reload are stopped after this long.
+            hard-stop-after 90s
+
+          defaults
+            mode http
+            log global
+            option httplog
+            option dontlognull
+            option forwardfor
+            # A connection that cannot be made (instance just died) is retried on another server;
+            # requests are never replayed once a server may have acted on them.
+            retries 2
+            option redispatch 1
+            retry-on conn-failure empty-response
+            timeout connect 2s
+            # Uploads are up to 25 MiB over slow links.
+            timeout client 60s
+            timeout server 60s
+            # Slowloris guard: a request's headers must arrive within this.
+            timeout http-request 15s
+            timeout http-keep-alive 10s
+            timeout queue 10s
+            timeout check 2s
+            # Active checks: 2 failures at 1 s remove a server, 2 successes bring it back. Requests in
+            # flight on a removed server finish (a draining API completes its uploads).
+            default-server inter 1s fall 2 rise 2
+
+          frontend public
+            bind :8080
+            bind :8081
+            http-request set-header X-Forwarded-Proto https if { hdr(x-forwarded-proto) https }
+            # Prometheus metrics stay on the private network (scraped from the instances).
+            acl metrics path /metrics
+            acl metrics path_beg /metrics/
+            http-request return status 404 content-type application/json string '{"error":"not found"}' if metrics
+            # The routing rule (same in every imgr ingress): /image, /image/*, /health* go to the API;
+            # GET / from a non-browser (Accept without text/html) gets the API's JSON index; the rest
+            # is the web page.
+            acl api_path path /image
+            acl api_path path_beg /image/ /health
+            acl root path /
+            acl wants_html req.hdr(accept) -m sub -i text/html
+            use_backend api if api_path
+            use_backend api if root METH_GET !wants_html
+            default_backend web
+
+          frontend monitor
+            bind :8404
+            # 200 while this HAProxy runs with a loaded config; keepalived's chk_ingress polls it.
+            monitor-uri /ingress/health
+            stats enable
+            stats uri /stats
+            stats refresh 10s
+            http-request deny unless { path /ingress/health } || { path_beg /stats }
+
+          backend api
+            # Uploads are long requests: send new ones to the least busy instance.
+            balance leastconn
+            option httpchk
+            http-check send meth GET uri /health/ready
+            http-check expect status 200
+          {{- range service "live.imgr-api" }}
+            server {{ .Node }}-{{ .Port }} {{ .Address }}:{{ .Port }} check
+          {{- end }}
+
+          backend web
+            balance roundrobin
+            option httpchk
+            http-check send meth GET uri /config.json
+            http-check expect status 200
+          {{- range service "live.imgr-web" }}
+            server {{ .Node }}-{{ .Port }} {{ .Address }}:{{ .Port }} check
+          {{- end }}
+        HAPROXY
+      }
+
+      # Nomad deregisters imgr-ingress from Consul, then waits: keepalived's chk_ingress treats a
+      # deregistered local ingress as failed and moves the floating IP within 2-3 s (fall 2 at 1 s,
+      # measured on a dev agent: HAProxy up with the service gone for the whole delay), before
+      # HAProxy stops listening.
+      shutdown_delay = "5s"
+      # Soft stop: close the listeners, let open connections (uploads) finish.
+      kill_signal  = "SIGUSR1"
+      kill_timeout = "60s"
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+  }
+}
