@@ -29,6 +29,12 @@ export function tuneResizer(tuning: ResizerTuning): void {
 
 const fitInside = (box: number): ResizeOptions => ({ width: box, height: box, fit: 'inside', withoutEnlargement: true });
 
+/** Size of an image of `width` x `height` shrunk to fit in `box`, never enlarged, rounded as a whole. */
+export function fitDimensions(width: number, height: number, box: number): { width: number; height: number } {
+  const scale = Math.min(box / width, box / height, 1);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
 /** Same format out as in: the Content-Type of a variant is the original's. */
 function encode(pipeline: Sharp, format: ImageFormat): Sharp {
   switch (format) {
@@ -79,9 +85,15 @@ export async function renderVariants(input: Buffer, format: ImageFormat, wanted:
     .raw()
     .toBuffer({ resolveWithObject: true });
   const raw = { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels };
+  // Target sizes come from the original's upright dimensions, so rounding in the shared decode
+  // never shifts a smaller size by a pixel.
+  const quarterTurn = (header.orientation ?? 1) >= 5;
+  const uprightWidth = (quarterTurn ? header.height : header.width) ?? raw.width;
+  const uprightHeight = (quarterTurn ? header.width : header.height) ?? raw.height;
   return Promise.all(
     sorted.map(async (spec) => {
-      const { data, info } = await encode(sharp(decoded.data, { raw }).resize(fitInside(spec.box)), format).toBuffer({
+      const target = fitDimensions(uprightWidth, uprightHeight, spec.box);
+      const { data, info } = await encode(sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' }), format).toBuffer({
         resolveWithObject: true,
       });
       return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.height };

@@ -1,0 +1,82 @@
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectStore } from './storage.port.js';
+
+/**
+ * The behaviour every storage adapter owes the rest of imgr. Run against the in-memory reference,
+ * the filesystem store and a real S3 server.
+ */
+export function testStorage(label: string, factory: () => Promise<ObjectStore> | ObjectStore): void {
+  describe(`storage contract: ${label}`, () => {
+    let store: ObjectStore;
+    const id = `C${Math.random().toString(36).slice(2, 9).padEnd(7, '0')}`.slice(0, 8);
+
+    beforeAll(async () => {
+      store = await factory();
+      await store.init();
+      await store.init(); // idempotent
+    });
+    afterAll(async () => {
+      for (const kind of ['original', 'big', 'tiny']) await store.delete(`${kind}/${id}`);
+      await store.dispose();
+    });
+
+    it('answers null for a missing object on head, read and readBuffer', async () => {
+      expect(await store.head(`original/${id}`)).toBeNull();
+      expect(await store.read(`original/${id}`)).toBeNull();
+      expect(await store.readBuffer(`original/${id}`)).toBeNull();
+    });
+
+    it('stores bytes with their content type and metadata, and streams them back', async () => {
+      const body = Buffer.from('imgr contract payload');
+      await store.put(`original/${id}`, body, { contentType: 'image/png', metadata: { 'delete-token-sha256': 'abc123' } });
+      const info = await store.head(`original/${id}`);
+      expect(info).toMatchObject({ contentType: 'image/png', contentLength: body.length, metadata: { 'delete-token-sha256': 'abc123' } });
+      expect(info?.etag).toMatch(/^"[^"]+"$/);
+      const read = await store.read(`original/${id}`);
+      expect(read?.status).toBe('found');
+      if (read?.status === 'found') expect(await text(read.body)).toBe('imgr contract payload');
+      expect((await store.readBuffer(`original/${id}`))?.body.equals(body)).toBe(true);
+    });
+
+    it('answers not-modified for a matching ETag or a later If-Modified-Since', async () => {
+      const info = await store.head(`original/${id}`);
+      expect(info).not.toBeNull();
+      if (!info) return;
+      expect(await store.read(`original/${id}`, { ifNoneMatch: info.etag })).toEqual({ status: 'not-modified' });
+      const later = new Date(info.lastModified.getTime() + 60_000);
+      expect(await store.read(`original/${id}`, { ifModifiedSince: later })).toEqual({ status: 'not-modified' });
+      const earlier = new Date(info.lastModified.getTime() - 60_000);
+      const fresh = await store.read(`original/${id}`, { ifModifiedSince: earlier });
+      expect(fresh?.status).toBe('found');
+      if (fresh?.status === 'found') fresh.body.resume();
+      const other = await store.read(`original/${id}`, { ifNoneMatch: '"something-else"' });
+      expect(other?.status).toBe('found');
+      if (other?.status === 'found') other.body.resume();
+    });
+
+    it('replaces an object on a second put', async () => {
+      await store.put(`big/${id}`, Buffer.from('one'), { contentType: 'image/jpeg' });
+      await store.put(`big/${id}`, Buffer.from('second'), { contentType: 'image/jpeg' });
+      expect((await store.readBuffer(`big/${id}`))?.body.toString()).toBe('second');
+    });
+
+    it('lists by prefix', async () => {
+      await store.put(`tiny/${id}`, Buffer.from('t'), { contentType: 'image/jpeg' });
+      const keys: string[] = [];
+      for await (const object of store.list('tiny/')) keys.push(object.key);
+      expect(keys).toContain(`tiny/${id}`);
+      expect(keys.every((key) => key.startsWith('tiny/'))).toBe(true);
+    });
+
+    it('deletes, and deleting a missing object is not an error', async () => {
+      await store.delete(`tiny/${id}`);
+      expect(await store.head(`tiny/${id}`)).toBeNull();
+      await expect(store.delete(`tiny/${id}`)).resolves.toBeUndefined();
+    });
+
+    it('passes its readiness check', async () => {
+      await expect(store.check()).resolves.toBeUndefined();
+    });
+  });
+}

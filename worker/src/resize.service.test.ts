@@ -1,0 +1,103 @@
+import { createLogger, createMemoryStorage, createMetrics, DependencyError, PermanentJobError, type ReceivedJob } from '@imgr/core';
+import { animatedGif, solidImage } from '@imgr/core/test-images';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { createResizeService } from './resize.service.js';
+
+const job = (imageId: string, box: number): ReceivedJob => ({ imageId, box, taskId: 't', redelivered: false, context: {} });
+
+function setup() {
+  const storage = createMemoryStorage();
+  const metrics = createMetrics('worker');
+  const service = createResizeService({ storage, logger: createLogger('silent'), metrics, concurrency: 2, maxAttempts: 3 });
+  return { storage, metrics, service };
+}
+
+describe('resize service', () => {
+  it('renders all four sizes on the first task and acknowledges the others without work', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/AbCd1234', await solidImage(2000, 1000, 'jpeg'), { contentType: 'image/jpeg' });
+    let puts = 0;
+    const put = storage.put.bind(storage);
+    storage.put = async (...args) => {
+      puts++;
+      return put(...args);
+    };
+    await service.handle(job('AbCd1234', 1024));
+    expect(puts).toBe(4);
+    await Promise.all([512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
+    expect(puts).toBe(4);
+    const sizes = await Promise.all(
+      ['big', 'medium', 'small', 'tiny'].map(async (name) => {
+        const stored = await storage.readBuffer(`${name}/AbCd1234`);
+        const meta = await sharp(stored?.body).metadata();
+        return [name, stored?.info.contentType, meta.width, meta.height];
+      }),
+    );
+    expect(sizes).toEqual([
+      ['big', 'image/jpeg', 1024, 512],
+      ['medium', 'image/jpeg', 512, 256],
+      ['small', 'image/jpeg', 256, 128],
+      ['tiny', 'image/jpeg', 128, 64],
+    ]);
+  });
+
+  it('shares one render between tasks of the same image that arrive together', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/AbCd1234', await animatedGif(300, 200, 3, 100), { contentType: 'image/gif' });
+    let reads = 0;
+    const readBuffer = storage.readBuffer.bind(storage);
+    storage.readBuffer = async (key) => {
+      reads++;
+      return readBuffer(key);
+    };
+    await Promise.all([1024, 512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
+    expect(reads).toBe(1);
+    const tiny = await storage.readBuffer('tiny/AbCd1234');
+    expect((await sharp(tiny?.body, { animated: true }).metadata()).pages).toBe(3);
+  });
+
+  it('treats the original "size" 10000000 as a no-op', async () => {
+    const { storage, service } = setup();
+    await service.handle(job('AbCd1234', 10_000_000));
+    expect(storage.size).toBe(0);
+  });
+
+  it('fails permanently for an unknown size, a missing original and a corrupt image, recording the failure', async () => {
+    const { storage, service, metrics } = setup();
+    await expect(service.handle(job('AbCd1234', 300))).rejects.toMatchObject({ reason: 'unknown-size' });
+    await expect(service.handle(job('AbCd1234', 512))).rejects.toMatchObject({ reason: 'missing-original' });
+    const jpeg = await solidImage(400, 400, 'jpeg');
+    await storage.put('original/Corrupt1', Buffer.concat([jpeg.subarray(0, 300), Buffer.alloc(500)]), { contentType: 'image/jpeg' });
+    const error = await service.handle(job('Corrupt1', 512)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PermanentJobError);
+    expect((error as PermanentJobError).reason).toBe('corrupt-image');
+    const record = JSON.parse((await storage.readBuffer('failed/Corrupt1'))?.body.toString() ?? '{}');
+    expect(record).toMatchObject({ reason: 'corrupt-image' });
+    expect(await metrics.registry.getSingleMetricAsString('imgr_dead_letters_total')).toContain('reason="corrupt-image"');
+  });
+
+  it('retries a storage failure and succeeds when storage comes back', async () => {
+    const { storage, service, metrics } = setup();
+    await storage.put('original/AbCd1234', await solidImage(500, 500, 'png'), { contentType: 'image/png' });
+    let failures = 2;
+    const head = storage.head.bind(storage);
+    storage.head = async (key) => {
+      if (failures-- > 0) throw new DependencyError('storage', 'connection reset', true);
+      return head(key);
+    };
+    await service.handle(job('AbCd1234', 128));
+    expect(await storage.head('tiny/AbCd1234')).not.toBeNull();
+    expect(await metrics.registry.getSingleMetricAsString('imgr_task_retries_total')).toMatch(/imgr_task_retries_total\{[^}]*\} 1$/m);
+  });
+
+  it('gives a persistent storage failure back to the queue (not a permanent failure)', async () => {
+    const { storage, service } = setup();
+    storage.head = async () => {
+      throw new DependencyError('storage', 'down', true);
+    };
+    const error = await service.handle(job('AbCd1234', 128)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).not.toBeInstanceOf(PermanentJobError);
+  });
+});
