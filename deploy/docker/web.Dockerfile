@@ -44,7 +44,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/bin/wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/config.json"]
 # -f: foreground; -v: one log line per request on stderr; -c: MIME types and the SPA fallback.
-ENTRYPOINT ["/sbin/tini", "--"]
+# tini -e 143: httpd has no SIGTERM handler and dies of the signal, its normal way to stop; report that as 0.
+ENTRYPOINT ["/sbin/tini", "-e", "143", "--"]
 CMD ["/bin/httpd", "-f", "-v", "-p", "8080", "-h", "/srv/www", "-c", "/etc/httpd.conf"]
 ARG VERSION=dev
 ARG REVISION=unknown

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Runs the built images together, as production does, against the host's RabbitMQ and Ceph S3:
+#   API x2 + worker x2 (imgr image, commands `api` / `worker`) + web (imgr-web image),
+#   every container with a read-only root filesystem (--read-only, only /tmp writable), no capabilities,
+#   behind the project's ingress HAProxy config (deploy/nomad/ingress.nomad.hcl rendered with static servers
+#   by deploy/ingress/render-static.mjs) running on the host.
+# Then checks: all containers healthy (their own HEALTHCHECK), every process non-root, the root filesystem
+# really read-only, the web container's files, scripts/smoke.sh through the ingress (upload -> four variants ->
+# GET, through the same origin that serves the web page), and a graceful `docker stop` (exit 0, well before
+# the kill deadline). Removes everything it started.
+#
+# Networking: API and worker containers use --network host. They must reach RabbitMQ and Ceph RGW, which the
+# service scripts bind to 127.0.0.1, and RabbitMQ's guest user may only log in over loopback; host networking
+# reaches both unchanged, without rebinding services other tests share. The web container needs no outbound
+# connection, so it stays on the default bridge with its port published on 127.0.0.1 only.
+#
+# env: IMGR_IMAGE (imgr:test), IMGR_WEB_IMAGE (imgr-web:test), IMGR_TEST_OUT, PORT_BASE (18100),
+#      SMOKE_RUNS (3), KEEP_STACK=1 (leave it running for debugging)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+IMGR_IMAGE=${IMGR_IMAGE:-imgr:test}
+IMGR_WEB_IMAGE=${IMGR_WEB_IMAGE:-imgr-web:test}
+OUT=${IMGR_TEST_OUT:-$PWD/test-results}
+mkdir -p "$OUT"
+P=${PORT_BASE:-18100}
+API_PORTS=($((P + 1)) $((P + 2)))
+WORKER_PORTS=($((P + 11)) $((P + 12)))
+WEB_PORT=$((P + 20))
+FRONT_PORT=$((P + 80))
+MONITOR_PORT=$((P + 84))
+RUN_ID=t70-$$
+VHOST=imgr-$RUN_ID
+BUCKET=imgr-$RUN_ID
+LABEL=imgr.test=$RUN_ID
+work=$(mktemp -d)
+haproxy_pid=
+
+log() { echo "stack-test: $*" >&2; }
+fail() {
+  echo "stack-test: FAIL: $*" >&2
+  for c in $(docker ps -aq --filter "label=$LABEL" 2>/dev/null); do
+    echo "--- logs of $(docker inspect -f '{{.Name}}' "$c")" >&2
+    docker logs --tail 30 "$c" >&2 2>&1 || true
+  done
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  if [ "${KEEP_STACK:-0}" = 1 ]; then log "KEEP_STACK=1: leaving the stack up"; return; fi
+  for c in $(docker ps -aq --filter "label=$LABEL" 2>/dev/null); do
+    docker logs "$c" > "$OUT/docker-$(docker inspect -f '{{.Name}}' "$c" | tr -d /).log" 2>&1 || true
+  done
+  docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null || true
+  rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
+  node tests/docker/s3-bucket.mjs delete "$BUCKET" >/dev/null 2>&1 || true
+  rm -rf "$work"
+  return $rc
+}
+trap cleanup EXIT
+
+for port in "${API_PORTS[@]}" "${WORKER_PORTS[@]}" "$WEB_PORT" "$FRONT_PORT" "$MONITOR_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then fail "port $port is taken (set PORT_BASE)"; fi
+done
+
+scripts/services/rabbitmq.sh up >&2
+scripts/services/ceph-s3.sh up >&2
+command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy' >&2
+
+# Our own vhost and bucket: the queue `celery` and the bucket name are shared with other test steps otherwise.
+rabbitmqctl -q add_vhost "$VHOST" >/dev/null
+rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*' >/dev/null
+
+common=(--detach --label "$LABEL" --read-only --tmpfs /tmp:rw,size=64m,mode=1777 --cap-drop ALL
+  --security-opt no-new-privileges)
+app_env=(-e "CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/$VHOST"
+  -e S3_ENDPOINT_URL=http://127.0.0.1:7480 -e AWS_ACCESS_KEY_ID=test -e AWS_SECRET_ACCESS_KEY=testsecret
+  -e AWS_REGION_NAME=us-east-1 -e "S3_BUCKET_NAME=$BUCKET" -e IMGR_STORAGE=s3 -e LOG_LEVEL=info)
+
+for i in 0 1; do
+  docker run "${common[@]}" --network host --name "imgr-$RUN_ID-api$((i + 1))" "${app_env[@]}" \
+    -e "PORT=${API_PORTS[$i]}" "$IMGR_IMAGE" api >/dev/null
+  docker run "${common[@]}" --network host --name "imgr-$RUN_ID-worker$((i + 1))" "${app_env[@]}" \
+    -e "PORT=${WORKER_PORTS[$i]}" "$IMGR_IMAGE" worker >/dev/null
+done
+docker run "${common[@]}" --name "imgr-$RUN_ID-web" -p "127.0.0.1:$WEB_PORT:8080" "$IMGR_WEB_IMAGE" >/dev/null
+containers=("imgr-$RUN_ID-api1" "imgr-$RUN_ID-api2" "imgr-$RUN_ID-worker1" "imgr-$RUN_ID-worker2" "imgr-$RUN_ID-web")
+
+# The production ingress config with static servers; only the listening addresses are moved to loopback
+# test ports (the job binds :8080/:8081/:8404 on the cluster nodes).
+if [ -f deploy/ingress/render-static.mjs ] && [ -f deploy/nomad/ingress.nomad.hcl ]; then
+  front_source="deploy/nomad/ingress.nomad.hcl (rendered by deploy/ingress/render-static.mjs)"
+  node deploy/ingress/render-static.mjs \
+    --api "127.0.0.1:${API_PORTS[0]},127.0.0.1:${API_PORTS[1]}" --web "127.0.0.1:$WEB_PORT" > "$work/haproxy.cfg"
+  sed -i -e "s/^\([[:space:]]*\)bind :8080\$/\1bind 127.0.0.1:$FRONT_PORT/" -e '/^[[:space:]]*bind :8081$/d' \
+    -e "s/^\([[:space:]]*\)bind :8404\$/\1bind 127.0.0.1:$MONITOR_PORT/" "$work/haproxy.cfg"
+  grep -q "bind 127.0.0.1:$FRONT_PORT" "$work/haproxy.cfg" || fail "the ingress config no longer binds :8080"
+else
+  front_source="tests/docker/front.haproxy.cfg (deploy/ingress not present)"
+  sed -e "s/@FRONT@/127.0.0.1:$FRONT_PORT/" -e "s/@API1@/127.0.0.1:${API_PORTS[0]}/" \
+    -e "s/@API2@/127.0.0.1:${API_PORTS[1]}/" -e "s/@WEB@/127.0.0.1:$WEB_PORT/" \
+    tests/docker/front.haproxy.cfg > "$work/haproxy.cfg"
+fi
+haproxy -c -q -f "$work/haproxy.cfg" || fail "haproxy rejects the front config"
+haproxy -W -db -f "$work/haproxy.cfg" > "$OUT/docker-front-haproxy.log" 2>&1 &
+haproxy_pid=$!
+log "front: $front_source on 127.0.0.1:$FRONT_PORT"
+
+# Every container reports healthy through its own HEALTHCHECK (node fetch /health; busybox wget).
+deadline=$((SECONDS + 120))
+for c in "${containers[@]}"; do
+  while :; do
+    state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c")
+    [ "$state" = "running healthy" ] && break
+    case "$state" in exited*|dead*|*unhealthy) fail "$c is $state" ;; esac
+    [ "$SECONDS" -lt "$deadline" ] || fail "$c not healthy after 120 s ($state)"
+    sleep 1
+  done
+done
+log "all ${#containers[@]} containers healthy after $((SECONDS - deadline + 120)) s"
+
+# Non-root: every process of every container, seen from the host.
+for c in "${containers[@]}"; do
+  uids=$(docker top "$c" -eo pid,uid | awk 'NR > 1 {print $2}' | sort -u | tr '\n' ' ')
+  [ -n "$uids" ] || fail "$c: no process listed"
+  for u in $uids; do [ "$u" != 0 ] || fail "$c has a process running as root"; done
+  [ "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$c")" = true ] || fail "$c: root fs not read-only"
+done
+log "every process non-root (uids: imgr $(docker top "${containers[0]}" -eo pid,uid | awk 'END {print $2}'), web $(docker top "${containers[4]}" -eo pid,uid | awk 'END {print $2}'))"
+
+# Read-only root, writable /tmp, seen from inside (no shell in the imgr image: node does the writes).
+probe='const fs=require("node:fs"); try { fs.writeFileSync("/app/probe", "x"); process.exit(3) } catch (e) { if (e.code !== "EROFS") throw e } fs.writeFileSync("/tmp/probe", "x")'
+docker exec "${containers[0]}" /usr/local/bin/node -e "$probe" || fail "api: /app writable or /tmp not writable"
+docker exec "${containers[2]}" /usr/local/bin/node -e "$probe" || fail "worker: /app writable or /tmp not writable"
+if docker exec "${containers[4]}" /bin/touch /srv/www/probe 2>/dev/null; then fail "web: /srv/www is writable"; fi
+
+# The web container alone: the page, the runtime config, the single-page-app fallback.
+curl -fsS "http://127.0.0.1:$WEB_PORT/" | grep -qi '<html' || fail "web: / is not the page"
+[ "$(curl -fsS "http://127.0.0.1:$WEB_PORT/config.json" | node -p 'JSON.parse(require("fs").readFileSync(0)).endpoint')" = / ] \
+  || fail "web: /config.json is not {\"endpoint\": \"/\"}"
+# an unknown path: status 404 (no soft-404 for crawlers), body the page, which shows its own "not found"
+[ "$(curl -sS -o "$work/unknown" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/no/such/page")" = 404 ] \
+  && grep -qi '<html' "$work/unknown" || fail "web: an unknown path does not get the page with a 404"
+
+# Both API instances answer through the ingress routing rule (JSON index for non-browsers).
+for port in "${API_PORTS[@]}"; do
+  curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || fail "API on $port not ready"
+done
+curl -fsS -H 'Accept: application/json' "http://127.0.0.1:$FRONT_PORT/" | grep -q upload_url || fail "front: GET / JSON is not the API index"
+curl -fsS -H 'Accept: text/html' "http://127.0.0.1:$FRONT_PORT/" | grep -qi '<html' || fail "front: GET / for a browser is not the page"
+
+# Smoke test through the single origin, a few times (timings for the report).
+: > "$OUT/docker-smoke.jsonl"
+for _ in $(seq "${SMOKE_RUNS:-3}"); do
+  scripts/smoke.sh "http://127.0.0.1:$FRONT_PORT" | tee -a "$OUT/docker-smoke.jsonl" || fail "smoke test through the ingress"
+done
+
+# Graceful stop: SIGTERM through tini, exit 0, well before docker's 30 s kill deadline.
+: > "$OUT/docker-stop.jsonl"
+for c in "${containers[@]}"; do
+  t0=$(date +%s%3N)
+  docker stop -t 30 "$c" >/dev/null
+  ms=$(( $(date +%s%3N) - t0 ))
+  code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+  [ "$code" = 0 ] || fail "$c exited $code on SIGTERM (expected a clean stop, 0)"
+  [ "$ms" -lt 25000 ] || fail "$c took $ms ms to stop"
+  echo "{\"container\":\"${c#imgr-"$RUN_ID"-}\",\"stop_ms\":$ms,\"exit\":$code}" >> "$OUT/docker-stop.jsonl"
+  log "${c#imgr-"$RUN_ID"-} stopped in $ms ms, exit $code"
+done
+log "ok"
