@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../lib/api.ts';
 import type { SavedUpload } from '../lib/history.ts';
 import { CopyButton } from './copy-button.tsx';
+import { RetryingImage } from './retrying-image.tsx';
 
 interface MyUploadsProps {
   entries: SavedUpload[];
@@ -43,7 +44,7 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
   return (
     <li className="saved" data-id={entry.id}>
       <span className="saved-thumb">
-        {!thumbFailed && <img src={entry.links.tiny} alt="" loading="lazy" onError={() => setThumbFailed(true)} />}
+        {!thumbFailed && <RetryingImage src={entry.links.tiny} alt="" loading="lazy" onGiveUp={() => setThumbFailed(true)} />}
       </span>
       <div className="saved-main">
         <a href={entry.links.original} target="_blank" rel="noreferrer" className="saved-name">

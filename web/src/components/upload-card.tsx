@@ -1,7 +1,9 @@
-import { LINK_KINDS, SIZES } from '../lib/api.ts';
+import { useState } from 'react';
+import { LINK_KINDS, SIZES, type Size } from '../lib/api.ts';
 import { formatBytes, percent } from '../lib/format.ts';
 import type { UploadItem } from '../lib/uploads.ts';
 import { CopyButton } from './copy-button.tsx';
+import { RetryingImage } from './retrying-image.tsx';
 
 export interface UploadCardActions {
   onRetry: (key: string) => void;
@@ -22,8 +24,34 @@ function progressText(item: UploadItem): string {
     case 'uploaded':
       return `Uploaded · ${formatBytes(item.size)}`;
     default:
-      return `Stopped at ${share}%`;
+      return share === 100 ? 'Sent, then refused' : `Stopped at ${share}%`;
   }
+}
+
+function Thumbnail({ name, size, url, state, reason }: { name: string; size: Size; url: string } & UploadItem['variants'][Size]) {
+  const [dimensions, setDimensions] = useState('');
+  return (
+    <li className="thumb" data-size={size} data-state={state}>
+      {state === 'ready' ? (
+        <a href={url} target="_blank" rel="noreferrer" className="thumb-frame">
+          <RetryingImage
+            src={url}
+            alt={`${name}, ${size} size`}
+            decoding="async"
+            onLoad={(event) => setDimensions(`${event.currentTarget.naturalWidth}×${event.currentTarget.naturalHeight}`)}
+          />
+        </a>
+      ) : (
+        <span className="thumb-frame" aria-hidden="true" />
+      )}
+      <span className="thumb-label">
+        {size}
+        {dimensions && <span className="muted"> {dimensions}</span>}
+        {state === 'pending' && <span className="muted"> resizing…</span>}
+        {state === 'failed' && <span className="danger-text"> failed{reason ? `: ${reason}` : ''}</span>}
+      </span>
+    </li>
+  );
 }
 
 function Thumbnails({ item, onRecheck }: { item: UploadItem; onRecheck: (key: string) => void }) {
@@ -32,25 +60,9 @@ function Thumbnails({ item, onRecheck }: { item: UploadItem; onRecheck: (key: st
   return (
     <>
       <ul className="thumbs" aria-label={`Sizes of ${item.name}`}>
-        {SIZES.map((size) => {
-          const { state, reason } = item.variants[size];
-          return (
-            <li key={size} className="thumb" data-size={size} data-state={state}>
-              {state === 'ready' ? (
-                <a href={links[size]} target="_blank" rel="noreferrer" className="thumb-frame">
-                  <img src={links[size]} alt={`${item.name}, ${size} size`} decoding="async" />
-                </a>
-              ) : (
-                <span className="thumb-frame" aria-hidden="true" />
-              )}
-              <span className="thumb-label">
-                {size}
-                {state === 'pending' && <span className="muted"> · resizing…</span>}
-                {state === 'failed' && <span className="danger-text"> · failed{reason ? `: ${reason}` : ''}</span>}
-              </span>
-            </li>
-          );
-        })}
+        {SIZES.map((size) => (
+          <Thumbnail key={size} name={item.name} size={size} url={links[size]} {...item.variants[size]} />
+        ))}
       </ul>
       {item.watch === 'timeout' && (
         <p className="note">

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The web page in a real Chromium (Debian's package, driven by playwright-core) against a real
+# `imgr all` (API + worker + web page, local storage, in-process queue) on a free loopback port.
+# Screenshots of the main states go to $IMGR_TEST_OUT/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
+mkdir -p "$IMGR_TEST_OUT"
+
+if [ ! -x /usr/bin/chromium ]; then
+  # A fresh machine may have never fetched the package lists.
+  flock /tmp/apt.lock sh -c 'apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }'
+fi
+
+npm run build
+fixtures=$(node tests/fixtures/make-fixtures.mjs | tail -n 1)
+
+data=$(mktemp -d)
+log="$IMGR_TEST_OUT/e2e-imgr.log"
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+HOST=127.0.0.1 PORT=$port IMGR_DATA_DIR="$data" IMGR_WEB_DIR="$PWD/web/dist" LOG_LEVEL=warn \
+  node cli/dist/main.js all >"$log" 2>&1 &
+server=$!
+stop() {
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap stop EXIT
+
+url="http://127.0.0.1:$port/"
+healthy() { node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "${url}health"; }
+for _ in $(seq 1 60); do
+  healthy && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "imgr all exited early:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+healthy || { echo "imgr all is not healthy after 30 s:" >&2; cat "$log" >&2; exit 1; }
+
+npx tsc -p tests/e2e/tsconfig.json
+IMGR_E2E_URL=$url IMGR_FIXTURES=$fixtures npx vitest run --config tests/e2e/vitest.config.ts
+echo "screenshots: $IMGR_TEST_OUT/screenshots/"
