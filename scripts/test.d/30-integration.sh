@@ -5,6 +5,8 @@ set -euo pipefail
 scripts/services/rabbitmq.sh up
 scripts/services/ceph-s3.sh up
 node tests/fixtures/make-fixtures.mjs
+# The Python side of the wire-compatibility tests: Celery itself, from PyPI.
+python3 -c 'import celery' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'celery>=5.3,<6'
 export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2F
 export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:7480 IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
 npx vitest run --project integration

@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { createAmqpQueue, PermanentJobError, RESIZE_TASK } from '@imgr/core';
+import amqp from 'amqplib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testQueue } from '../../core/src/queue/queue.contract.js';
+import { services, silentLogger, waitFor } from '../support/services.js';
+
+const suffix = Date.now().toString(36);
+const created: string[] = [];
+
+function queueNames(label: string) {
+  const queue = `imgr-test-${label}-${suffix}`;
+  const deadLetterQueue = `${queue}-dead`;
+  created.push(queue, deadLetterQueue);
+  return { queue, deadLetterQueue };
+}
+
+function amqpQueue(label: string) {
+  return createAmqpQueue({
+    url: services.amqpUrl,
+    publishTimeoutMs: 3000,
+    logger: silentLogger,
+    redeliveryDelayMs: 50,
+    ...queueNames(label),
+  });
+}
+
+afterAll(async () => {
+  const connection = await amqp.connect(services.amqpUrl);
+  const channel = await connection.createChannel();
+  for (const name of created) await channel.deleteQueue(name).catch(() => undefined);
+  await connection.close();
+});
+
+testQueue('RabbitMQ', () => amqpQueue('contract'));
+
+describe('AMQP queue on a real RabbitMQ', () => {
+  it('puts on the wire exactly the Celery message of the original backend', async () => {
+    const names = queueNames('wire');
+    const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, ...names });
+    await queue.init();
+    await queue.publish([{ imageId: 'AbCd1234', box: 1024 }]);
+    const connection = await amqp.connect(services.amqpUrl);
+    const channel = await connection.createChannel();
+    const message = await channel.get(names.queue, { noAck: true });
+    await connection.close();
+    await queue.dispose();
+    expect(message).not.toBe(false);
+    if (!message) return;
+    expect(message.fields).toMatchObject({ exchange: '', routingKey: names.queue });
+    expect(message.properties).toMatchObject({
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 2,
+      priority: 0,
+      correlationId: message.properties.headers?.id,
+    });
+    expect(message.properties.replyTo).toMatch(/^[0-9a-f-]{36}$/);
+    expect(message.properties.headers).toMatchObject({
+      lang: 'py',
+      task: RESIZE_TASK,
+      root_id: message.properties.headers?.id,
+      parent_id: null,
+      group_index: null,
+      shadow: null,
+      eta: null,
+      expires: null,
+      retries: 0,
+      timelimit: [null, null],
+      argsrepr: '()',
+      kwargsrepr: "{'key': 'AbCd1234', 'size': 1024}",
+      ignore_result: false,
+    });
+    expect(JSON.parse(message.content.toString())).toEqual([
+      [],
+      { key: 'AbCd1234', size: 1024 },
+      { callbacks: null, errbacks: null, chain: null, chord: null },
+    ]);
+  });
+
+  it('dead-letters a message that can never succeed, with the reason, and keeps consuming', async () => {
+    const names = queueNames('dlq');
+    const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, ...names });
+    await queue.init();
+    const handled: string[] = [];
+    await queue.consume(
+      async (job) => {
+        if (job.imageId === 'Corrupt1') throw new PermanentJobError('corrupt-image', 'cannot decode');
+        handled.push(job.imageId);
+      },
+      { prefetch: 2 },
+    );
+    const connection = await amqp.connect(services.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    // A foreign task and a malformed body, as a misconfigured producer could send them.
+    channel.sendToQueue(names.queue, Buffer.from('[[], {}, {}]'), { headers: { task: 'other.app.task' } });
+    channel.sendToQueue(names.queue, Buffer.from('not json'), { headers: { task: RESIZE_TASK } });
+    await channel.waitForConfirms();
+    await queue.publish([
+      { imageId: 'Corrupt1', box: 128 },
+      { imageId: 'GoodOne1', box: 128 },
+    ]);
+    await waitFor(async () => handled.includes('GoodOne1'));
+    const dead = await waitFor(async () => ((await channel.checkQueue(names.deadLetterQueue)).messageCount === 3 ? true : undefined));
+    expect(dead).toBe(true);
+    const reasons: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const message = await channel.get(names.deadLetterQueue, { noAck: true });
+      if (message) reasons.push(String(message.properties.headers?.['x-imgr-reason']));
+    }
+    expect(reasons.sort()).toEqual(['bad-body', 'corrupt-image', 'unknown-task']);
+    expect((await channel.checkQueue(names.queue)).messageCount).toBe(0);
+    await connection.close();
+    await queue.dispose();
+  });
+
+  it('reconnects and resumes consuming after the broker drops every connection', async () => {
+    const queue = amqpQueue('reconnect');
+    await queue.init();
+    const handled: string[] = [];
+    await queue.consume(
+      async (job) => {
+        handled.push(job.imageId);
+      },
+      { prefetch: 2 },
+    );
+    await queue.publish([{ imageId: 'Before01', box: 128 }]);
+    await waitFor(async () => handled.includes('Before01'));
+    execFileSync('rabbitmqctl', ['close_all_connections', 'imgr integration test'], { stdio: 'ignore' });
+    const published = await waitFor(
+      async () => {
+        await queue.publish([{ imageId: 'After001', box: 128 }]);
+        return true;
+      },
+      20_000,
+      200,
+    );
+    expect(published).toBe(true);
+    await waitFor(async () => handled.includes('After001'), 20_000);
+    await queue.dispose();
+  });
+
+  it('fails a publish within its bound when the broker is unreachable', async () => {
+    const queue = createAmqpQueue({ url: 'amqp://guest:guest@127.0.0.1:1/', publishTimeoutMs: 1000, logger: silentLogger });
+    const started = Date.now();
+    await expect(queue.publish([{ imageId: 'AbCd1234', box: 128 }])).rejects.toMatchObject({ name: 'DependencyError', retryable: true });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await queue.dispose();
+  });
+});

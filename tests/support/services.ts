@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createLogger, createS3Storage } from '@imgr/core';
+
+/** Where the test services are, as scripts/test.d/30-integration.sh starts them. */
+export const services = {
+  amqpUrl: process.env.IMGR_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/%2F',
+  s3Endpoint: process.env.IMGR_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:7480',
+  s3AccessKey: process.env.IMGR_TEST_S3_ACCESS_KEY ?? 'test',
+  s3SecretKey: process.env.IMGR_TEST_S3_SECRET_KEY ?? 'testsecret',
+};
+
+export const repoRoot = join(import.meta.dirname, '../..');
+export const fixtures = process.env.IMGR_FIXTURES ?? join(repoRoot, 'tests/fixtures/.cache');
+export const silentLogger = createLogger('silent');
+
+export function s3Storage(bucket: string) {
+  return createS3Storage({
+    bucket,
+    endpoint: services.s3Endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
+  });
+}
+
+/** The environment of the original application, pointed at the test services. */
+export function imgrEnv(bucket: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CELERY_BROKER_URL: services.amqpUrl,
+    S3_ENDPOINT_URL: services.s3Endpoint,
+    AWS_ACCESS_KEY_ID: services.s3AccessKey,
+    AWS_SECRET_ACCESS_KEY: services.s3SecretKey,
+    S3_BUCKET_NAME: bucket,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface ImgrProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the built `imgr <role>` as a real process and waits until it answers /health. */
+export async function startImgr(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<ImgrProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => child.exitCode === null && (await fetch(`${url}/health`)).ok, 30_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`imgr ${role} did not start: ${output}`, { cause: error });
+  }
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+export async function uploadFile(baseUrl: string, bytes: Buffer, filename = 'photo.jpg', type = 'application/octet-stream') {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type }), filename);
+  return fetch(`${baseUrl}/image`, { method: 'POST', body: form });
+}
