@@ -1,0 +1,59 @@
+// Checks the resolved compose model (`docker compose config --format json` on stdin) against what the
+// one-machine stack promises: the production topology, health checks, restart policies, read-only roots,
+// no capabilities, and images tagged with an explicit version. Exits 1 with every problem listed.
+import { readFileSync } from 'node:fs';
+
+const model = JSON.parse(readFileSync(0, 'utf8'));
+const services = model.services ?? {};
+const problems = [];
+const expect = (ok, message) => {
+  if (!ok) problems.push(message);
+};
+
+const ours = ['api-1', 'api-2', 'worker', 'web'];
+for (const name of [...ours, 'minio', 'rabbitmq', 'ingress']) expect(name in services, `service ${name} missing`);
+
+for (const [name, svc] of Object.entries(services)) {
+  expect(['always', 'unless-stopped', 'on-failure'].includes(svc.restart ?? ''), `${name}: no restart policy`);
+  const tag = (svc.image ?? '').split('/').pop().split(':')[1];
+  expect(tag && tag !== 'latest', `${name}: image ${svc.image} has no explicit version tag`);
+}
+for (const name of [...ours, 'ingress']) {
+  const svc = services[name] ?? {};
+  expect(svc.read_only === true, `${name}: root filesystem not read-only`);
+  expect((svc.cap_drop ?? []).includes('ALL'), `${name}: capabilities not dropped`);
+  expect((svc.tmpfs ?? []).some((t) => t.startsWith('/tmp')), `${name}: no writable /tmp`);
+}
+// Third-party services carry their health checks here; ours have a HEALTHCHECK in their image.
+for (const name of ['minio', 'rabbitmq', 'ingress']) {
+  expect(services[name]?.healthcheck?.test?.length > 0, `${name}: no health check`);
+}
+for (const name of ['api-1', 'api-2']) {
+  expect(services[name]?.command?.[0] === 'api', `${name}: command is not api`);
+  const dep = services[name]?.depends_on ?? {};
+  expect(dep.minio?.condition === 'service_healthy' && dep.rabbitmq?.condition === 'service_healthy',
+    `${name}: does not wait for healthy MinIO and RabbitMQ`);
+}
+expect(services.worker?.command?.[0] === 'worker', 'worker: command is not worker');
+expect(Number(services.worker?.deploy?.replicas) === 2, 'worker: not two replicas');
+expect(services['api-1']?.image === services.worker?.image, 'API and worker do not run the same image');
+for (const name of ['api-1', 'api-2', 'web']) {
+  expect(services.ingress?.depends_on?.[name]?.condition === 'service_healthy', `ingress: does not wait for ${name}`);
+}
+const env = services['api-1']?.environment ?? {};
+for (const key of ['CELERY_BROKER_URL', 'S3_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'S3_BUCKET_NAME']) {
+  expect(env[key], `api-1: ${key} not set`);
+}
+expect(/^amqp:\/\/[^:]+:[^@]+@rabbitmq:5672\//.test(env.CELERY_BROKER_URL ?? ''), 'api-1: broker URL does not point at rabbitmq');
+expect(env.S3_ENDPOINT_URL === 'http://minio:9000', 'api-1: S3 endpoint is not minio');
+const published = (services.ingress?.ports ?? []).map((p) => Number(p.target));
+expect(published.includes(8080), 'ingress: port 8080 not published');
+for (const name of ours) {
+  expect(!(services[name]?.ports ?? []).length, `${name}: publishes a port (only the ingress should)`);
+}
+
+if (problems.length > 0) {
+  console.error(`compose.yaml: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`compose.yaml: ${Object.keys(services).length} services, topology and hardening as expected`);
