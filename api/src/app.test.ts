@@ -180,7 +180,8 @@ describe('API', () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers).toMatchObject({
         'content-type': 'image/png',
-        'cache-control': expect.stringMatching(/^public/),
+        'cache-control': 'public, max-age=31536000, immutable',
+        'accept-ranges': 'bytes',
         etag: expect.stringMatching(/^"/),
         'last-modified': expect.any(String),
       });
@@ -211,6 +212,23 @@ describe('API', () => {
       expect(byDate.statusCode).toBe(304);
       const headByTag = await app.inject({ method: 'HEAD', url: `/image/${id}`, headers: { 'if-none-match': String(first.headers.etag) } });
       expect(headByTag.statusCode).toBe(304);
+    });
+
+    it('serves byte ranges with 206, and 416 past the end', async () => {
+      const { id } = await stored();
+      const whole = (await app.inject({ method: 'GET', url: `/image/${id}` })).rawPayload;
+      const part = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: 'bytes=10-19' } });
+      expect(part.statusCode).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes 10-19/${whole.length}`);
+      expect(part.rawPayload.equals(whole.subarray(10, 20))).toBe(true);
+      const suffix = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: 'bytes=-5' } });
+      expect(suffix.rawPayload.equals(whole.subarray(whole.length - 5))).toBe(true);
+      const beyond = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: `bytes=${whole.length}-` } });
+      expect(beyond.statusCode).toBe(416);
+      expect(beyond.headers['content-range']).toBe(`bytes */${whole.length}`);
+      const several = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: 'bytes=0-1,5-6' } });
+      expect(several.statusCode).toBe(200);
+      expect(several.rawPayload.length).toBe(whole.length);
     });
 
     it('answers 404 "not found" with Retry-After for a size not made yet, and plain 404 for an unknown image', async () => {

@@ -115,22 +115,20 @@ export function createImageService(options: ImageServiceOptions) {
     return original !== null && failure === null;
   }
 
-  async function read(id: string, kind: ImageKind, conditions: ReadConditions): Promise<ReadResult> {
-    const result = await storage.read(objectKey(kind, id), conditions).catch(storageError);
-    if (result) return result;
+  /** The 404 for a missing object: with Retry-After when it is a size still being made. */
+  async function missing(id: string, kind: ImageKind): Promise<never> {
     if (kind !== 'original' && (await isPending(id).catch(storageError))) {
       throw new HttpError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
     }
     throw new HttpError('notFound');
   }
 
+  async function read(id: string, kind: ImageKind, conditions: ReadConditions): Promise<ReadResult> {
+    return (await storage.read(objectKey(kind, id), conditions).catch(storageError)) ?? missing(id, kind);
+  }
+
   async function head(id: string, kind: ImageKind) {
-    const info = await storage.head(objectKey(kind, id)).catch(storageError);
-    if (info) return info;
-    if (kind !== 'original' && (await isPending(id).catch(storageError))) {
-      throw new HttpError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
-    }
-    throw new HttpError('notFound');
+    return (await storage.head(objectKey(kind, id)).catch(storageError)) ?? missing(id, kind);
   }
 
   async function status(id: string): Promise<ImageStatus> {

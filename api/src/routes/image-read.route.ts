@@ -1,4 +1,4 @@
-import { type ImageKind, isImageId, isNotModified, isVariantName, type ObjectInfo } from '@imgr/core';
+import { type ByteRange, type ImageKind, isImageId, isNotModified, isVariantName, type ObjectInfo } from '@imgr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
@@ -6,8 +6,8 @@ import type { ImageService } from '../image.service.js';
 export const ORIGINAL_PATH = '/image/:id';
 export const VARIANT_PATH = '/image/:id/:size';
 
-/** Stored images never change under their key: let browsers and proxies keep them a day. */
-const CACHE_CONTROL = 'public, max-age=86400';
+/** An id's original and sizes never change once written (a new upload gets a new id). */
+export const IMAGE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 function setObjectHeaders(reply: FastifyReply, info: ObjectInfo): void {
   reply
@@ -15,7 +15,8 @@ function setObjectHeaders(reply: FastifyReply, info: ObjectInfo): void {
     .header('content-length', String(info.contentLength))
     .header('etag', info.etag)
     .header('last-modified', info.lastModified.toUTCString())
-    .header('cache-control', CACHE_CONTROL);
+    .header('cache-control', IMAGE_CACHE_CONTROL)
+    .header('accept-ranges', 'bytes');
 }
 
 function parseDate(value: string | undefined): Date | undefined {
@@ -24,8 +25,27 @@ function parseDate(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/**
+ * One `bytes=` range against an object of `size` bytes. `undefined`: no usable Range header (serve
+ * the whole object, as RFC 9110 allows for multiple or malformed ranges); `null`: unsatisfiable.
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | null | undefined {
+  const match = header?.match(/^bytes=(\d*)-(\d*)$/);
+  if (!match) return undefined;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    const suffix = Number(last);
+    return suffix === 0 || size === 0 ? null : { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (start >= size) return null;
+  return start <= end ? { start, end } : undefined;
+}
+
 function notModified(reply: FastifyReply, etag: string | undefined) {
-  reply.header('cache-control', CACHE_CONTROL);
+  reply.header('cache-control', IMAGE_CACHE_CONTROL);
   if (etag && !etag.includes(',')) reply.header('etag', etag);
   return reply.status(304).send();
 }
@@ -44,12 +64,31 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
       ifNoneMatch: request.headers['if-none-match'],
       ifModifiedSince: parseDate(request.headers['if-modified-since']),
     };
-    if (request.method === 'HEAD') {
+    const rangeHeader = request.method === 'GET' ? request.headers.range : undefined;
+
+    // HEAD, and ranges (which need the size first), start from the object's metadata.
+    if (request.method === 'HEAD' || rangeHeader !== undefined) {
       const info = await images.head(id, kind);
       if (isNotModified(info, conditions)) return notModified(reply, info.etag);
       setObjectHeaders(reply, info);
-      return reply.send();
+      if (request.method === 'HEAD') return reply.send();
+      const range = parseRange(rangeHeader, info.contentLength);
+      if (range === null) {
+        reply.header('content-range', `bytes */${info.contentLength}`).header('content-length', '0');
+        return reply.status(416).send();
+      }
+      if (range !== undefined) {
+        const partial = await images.read(id, kind, { range });
+        if (partial.status === 'found') {
+          return reply
+            .status(206)
+            .header('content-range', `bytes ${range.start}-${range.end}/${info.contentLength}`)
+            .header('content-length', String(range.end - range.start + 1))
+            .send(partial.body);
+        }
+      }
     }
+
     const result = await images.read(id, kind, conditions);
     if (result.status === 'not-modified') return notModified(reply, conditions.ifNoneMatch);
     setObjectHeaders(reply, result.info);

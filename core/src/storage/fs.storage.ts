@@ -99,6 +99,8 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
       const info = await head(key);
       if (!info) return null;
       if (isNotModified(info, conditions)) return { status: 'not-modified' };
+      const range = conditions?.range;
+      if (range) return { status: 'found', info, range, body: createReadStream(pathOf(key), { start: range.start, end: range.end }) };
       return { status: 'found', info, body: createReadStream(pathOf(key)) };
     },
     async readBuffer(key: string) {

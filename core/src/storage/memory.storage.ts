@@ -29,6 +29,9 @@ export function createMemoryStorage(): ObjectStore & { readonly size: number } {
       const entry = objects.get(key);
       if (!entry) return null;
       if (isNotModified(entry.info, conditions)) return { status: 'not-modified' };
+      const range = conditions?.range;
+      if (range)
+        return { status: 'found', info: entry.info, range, body: Readable.from([entry.body.subarray(range.start, range.end + 1)]) };
       return { status: 'found', info: entry.info, body: Readable.from([entry.body]) };
     },
     async readBuffer(key) {

@@ -151,9 +151,22 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
             IfNoneMatch: conditions?.ifNoneMatch,
             // If-Modified-Since only counts when If-None-Match is absent (RFC 9110 13.1.3).
             IfModifiedSince: conditions?.ifNoneMatch === undefined ? conditions?.ifModifiedSince : undefined,
+            Range: conditions?.range ? `bytes=${conditions.range.start}-${conditions.range.end}` : undefined,
           }),
         );
-        return { status: 'found', info: toInfo(output), body: output.Body as Readable };
+        const info = toInfo(output);
+        const range = conditions?.range;
+        if (range) {
+          // The whole object's size follows the slash of Content-Range: "bytes 0-99/1234".
+          const total = Number(output.ContentRange?.split('/')[1] ?? Number.NaN);
+          return {
+            status: 'found',
+            info: { ...info, contentLength: Number.isFinite(total) ? total : info.contentLength },
+            range,
+            body: output.Body as Readable,
+          };
+        }
+        return { status: 'found', info, body: output.Body as Readable };
       } catch (error) {
         if (statusOf(error) === 304) return { status: 'not-modified' };
         if (isNotFound(error)) return null;

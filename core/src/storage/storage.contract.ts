@@ -55,6 +55,15 @@ export function testStorage(label: string, factory: () => Promise<ObjectStore> |
       if (other?.status === 'found') other.body.resume();
     });
 
+    it('reads a byte range, reporting the whole size', async () => {
+      const read = await store.read(`original/${id}`, { range: { start: 5, end: 12 } });
+      expect(read?.status).toBe('found');
+      if (read?.status !== 'found') return;
+      expect(await text(read.body)).toBe('contract');
+      expect(read.range).toEqual({ start: 5, end: 12 });
+      expect(read.info.contentLength).toBe('imgr contract payload'.length);
+    });
+
     it('replaces an object on a second put', async () => {
       await store.put(`big/${id}`, Buffer.from('one'), { contentType: 'image/jpeg' });
       await store.put(`big/${id}`, Buffer.from('second'), { contentType: 'image/jpeg' });

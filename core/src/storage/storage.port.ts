@@ -13,9 +13,16 @@ export interface ObjectInfo {
 export interface ReadConditions {
   ifNoneMatch?: string | undefined;
   ifModifiedSince?: Date | undefined;
+  /** Inclusive byte range, already checked against the object's size by the caller. */
+  range?: ByteRange | undefined;
 }
 
-export type ReadResult = { status: 'found'; info: ObjectInfo; body: Readable } | { status: 'not-modified' };
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export type ReadResult = { status: 'found'; info: ObjectInfo; body: Readable; range?: ByteRange } | { status: 'not-modified' };
 
 export interface WriteOptions {
   contentType: string;
