@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
-import { DependencyError, type Logger, type Metrics } from '@imgr/core';
+import { DependencyError, extractTraceContext, type Logger, type Metrics, type Span, SpanKind, type Tracer } from '@imgr/core';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { HttpError } from './http-errors.js';
 import type { ImageService } from './image.service.js';
@@ -20,6 +21,8 @@ export interface ApiOptions {
   maxUploadBytes: number;
   maxConcurrentUploads: number;
   requestTimeoutMs: number;
+  /** Server spans for every request; a no-op tracer when tracing is off. */
+  tracer?: Tracer | undefined;
   /** Built web page to serve (single-machine mode); unset in production, where the web has its own container. */
   webDir?: string | undefined;
 }
@@ -53,6 +56,32 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, parts: 32, headerPairs: 200 },
   });
 
+  // One server span per request, continuing the caller's trace when it sends `traceparent`. The
+  // handler runs inside the span's context so storage and queue spans become its children.
+  const tracer = options.tracer ?? trace.getTracer('imgr');
+  const spans = new WeakMap<object, Span>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const parent = extractTraceContext(request.headers);
+    const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, { kind: SpanKind.SERVER }, parent);
+    span.setAttributes({
+      'http.request.method': request.method,
+      'url.path': request.url.split('?')[0] ?? '/',
+      'imgr.request_id': request.id,
+    });
+    spans.set(request, span);
+    context.with(trace.setSpan(parent, span), done);
+  });
+  app.addHook('onError', async (request, _reply, error) => {
+    spans.get(request)?.recordException(error);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const span = spans.get(request);
+    if (span) {
+      span.setAttributes({ 'http.response.status_code': reply.statusCode, 'http.route': request.routeOptions.url ?? '' });
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -1,7 +1,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Api, buildApi, createImageService, registerHealthRoutes } from '@imgr/api';
-import { type Config, DependencyError, errorMessage, type Logger, type Metrics, type Role, retry, tuneResizer } from '@imgr/core';
+import {
+  type Config,
+  DependencyError,
+  errorMessage,
+  type Logger,
+  type Metrics,
+  type Role,
+  retry,
+  startTelemetry,
+  tuneResizer,
+  withQueueTracing,
+  withStorageTracing,
+} from '@imgr/core';
 import { createResizeService, sweepMissingVariants } from '@imgr/worker';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { queueFromConfig, storageFromConfig } from './adapters.js';
@@ -22,8 +34,10 @@ function defaultWebDir(config: Config): string | undefined {
 export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger: Logger, metrics: Metrics): Promise<Running> {
   const env = config.env;
   tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_CACHE_MB });
-  const storage = storageFromConfig(config);
-  const queue = queueFromConfig(config, logger);
+  const telemetry = startTelemetry({ serviceName: env.OTEL_SERVICE_NAME ?? `imgr-${role}`, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
+  const storage = tracing ? withStorageTracing(storageFromConfig(config), telemetry.tracer) : storageFromConfig(config);
+  const queue = tracing ? withQueueTracing(queueFromConfig(config, logger), telemetry.tracer) : queueFromConfig(config, logger);
 
   // Storage that is not there yet (a MinIO still starting) is waited for, within reason.
   await retry(() => storage.init(), {
@@ -59,6 +73,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       metrics,
       readiness,
       webDir,
+      tracer: telemetry.tracer,
       maxUploadBytes: env.IMGR_MAX_UPLOAD_BYTES,
       maxConcurrentUploads: env.IMGR_MAX_CONCURRENT_UPLOADS,
       requestTimeoutMs: env.IMGR_REQUEST_TIMEOUT_MS,
@@ -102,6 +117,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       await Promise.all([queue.stopConsuming(), http.close()]);
       await queue.dispose();
       await storage.dispose();
+      await telemetry.shutdown();
     },
   };
 }
