@@ -6,7 +6,8 @@
 #                                      npm, in the official image's layout (user node 1000, docker-entrypoint.sh)
 #   busybox:<BUSYBOX_VERSION>          Debian's busybox-static binary + its applet links, official image layout
 # The tags are read from the FROM lines of deploy/docker/*.Dockerfile, so they cannot drift apart.
-# An image that already exists is left alone (FORCE=1 rebuilds).
+# An image that already exists is left alone (FORCE=1 rebuilds). With BASE_IMAGES_PULL=1 (CI with registry
+# access, e.g. GitHub Actions) the official image is pulled instead, and a stand-in is made only if that fails.
 #
 # usage: scripts/docker/make-base-images.sh
 # env:   MIRROR (Debian mirror), WORK (scratch dir), FORCE=1
@@ -25,7 +26,11 @@ need_pkg() {   # need_pkg <binary> <debian package>
   flock /tmp/apt.lock sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2" >&2
 }
 
-exists() { [ "$FORCE" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+exists() {
+  [ "$FORCE" != 1 ] || return 1
+  docker image inspect "$1" >/dev/null 2>&1 && return 0
+  [ "${BASE_IMAGES_PULL:-0}" = 1 ] && docker pull -q "$1" >/dev/null 2>&1
+}
 
 # Trust the host's extra CAs inside the stand-in only: egress from this build machine goes through a
 # TLS-intercepting proxy. The project's Dockerfiles never see it; official images do not need it.

@@ -50,7 +50,7 @@ for image in "$IMGR_IMAGE" "$IMGR_WEB_IMAGE"; do
   docker image inspect -f '{{json .Config.Entrypoint}}' "$image" | grep -q tini || fail "$image: no init as PID 1"
   for label in source version revision; do
     value=$(docker image inspect -f "{{index .Config.Labels \"org.opencontainers.image.$label\"}}" "$image")
-    [ -n "$value" ] && [ "$value" != "<no value>" ] || fail "$image: label org.opencontainers.image.$label missing"
+    if [ -z "$value" ] || [ "$value" = "<no value>" ]; then fail "$image: label org.opencontainers.image.$label missing"; fi
   done
   [ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$image")" = "$REVISION" ] \
     || fail "$image: revision label is not $REVISION"
@@ -90,8 +90,9 @@ if [ "${SKIP_CACHE_CHECK:-0}" != 1 ]; then
   # The step right after each `RUN npm ci` line must be a cache hit.
   misses=$(awk '/^Step [0-9]+\/[0-9]+ : RUN npm ci/{s=1; next} s && /Using cache/{hits++; s=0} s && /Running in/{miss++; s=0} END{print miss+0 " " hits+0}' \
     "$OUT/docker-build-cache-probe.log")
-  [ "${misses%% *}" = 0 ] && [ "${misses##* }" -ge 2 ] \
-    || fail "npm ci ran again after a source-only change (misses/hits: $misses; log $OUT/docker-build-cache-probe.log)"
+  if [ "${misses%% *}" != 0 ] || [ "${misses##* }" -lt 2 ]; then
+    fail "npm ci ran again after a source-only change (misses/hits: $misses; log $OUT/docker-build-cache-probe.log)"
+  fi
   grep -q 'Running in' "$OUT/docker-build-cache-probe.log" || fail "the cache probe rebuilt nothing: the edit was not seen"
   docker image rm imgr:cache-probe >/dev/null
   echo "build-images: after a source edit both npm ci layers came from the cache" >&2

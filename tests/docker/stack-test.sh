@@ -53,7 +53,7 @@ cleanup() {
     docker logs "$c" > "$OUT/docker-$(docker inspect -f '{{.Name}}' "$c" | tr -d /).log" 2>&1 || true
   done
   docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null 2>&1 || true
-  [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null || true
+  if [ -n "$haproxy_pid" ]; then kill "$haproxy_pid" 2>/dev/null || true; fi
   rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
   node tests/docker/s3-bucket.mjs delete "$BUCKET" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -73,7 +73,7 @@ command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noni
 rabbitmqctl -q add_vhost "$VHOST" >/dev/null
 rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*' >/dev/null
 
-common=(--detach --label "$LABEL" --read-only --tmpfs /tmp:rw,size=64m,mode=1777 --cap-drop ALL
+common=(--detach --label "$LABEL" --read-only --tmpfs "/tmp:rw,size=64m,mode=1777" --cap-drop ALL
   --security-opt no-new-privileges)
 app_env=(-e "CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/$VHOST"
   -e S3_ENDPOINT_URL=http://127.0.0.1:7480 -e AWS_ACCESS_KEY_ID=test -e AWS_SECRET_ACCESS_KEY=testsecret
@@ -141,8 +141,8 @@ curl -fsS "http://127.0.0.1:$WEB_PORT/" | grep -qi '<html' || fail "web: / is no
 [ "$(curl -fsS "http://127.0.0.1:$WEB_PORT/config.json" | node -p 'JSON.parse(require("fs").readFileSync(0)).endpoint')" = / ] \
   || fail "web: /config.json is not {\"endpoint\": \"/\"}"
 # an unknown path: status 404 (no soft-404 for crawlers), body the page, which shows its own "not found"
-[ "$(curl -sS -o "$work/unknown" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/no/such/page")" = 404 ] \
-  && grep -qi '<html' "$work/unknown" || fail "web: an unknown path does not get the page with a 404"
+code=$(curl -sS -o "$work/unknown" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/no/such/page")
+if [ "$code" != 404 ] || ! grep -qi '<html' "$work/unknown"; then fail "web: an unknown path does not get the page with a 404"; fi
 
 # Both API instances answer through the ingress routing rule (JSON index for non-browsers).
 for port in "${API_PORTS[@]}"; do

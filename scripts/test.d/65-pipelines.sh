@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The CI/CD pipelines shipped to the project's users are valid:
+#   - actionlint on .github/workflows (syntax, expressions, action inputs, and shellcheck on every run: block);
+#   - .gitlab-ci.yml: YAML parse + structure (tests/pipelines/check-gitlab-ci.py), shellcheck on its scripts;
+#   - shellcheck on the deploy and smoke scripts the pipelines call;
+#   - tests/pipelines/deploy-flow.sh: the deploy script's decisions (wait, smoke, revert) against a simulated
+#     Nomad CLI and a real `imgr all`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+ACTIONLINT_VERSION=v1.7.12
+need_apt() {   # need_apt <command> <package>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  flock /tmp/apt.lock sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2" >/dev/null
+}
+need_apt shellcheck shellcheck
+need_apt jq jq
+need_apt curl curl
+python3 -c 'import yaml' 2>/dev/null || need_apt no-such-command python3-yaml
+
+gobin=${ACTIONLINT_BIN_DIR:-$HOME/.cache/imgr-tools/actionlint-$ACTIONLINT_VERSION}
+if [ ! -x "$gobin/actionlint" ]; then
+  mkdir -p "$gobin"
+  GOBIN=$gobin go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
+"$gobin/actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
+workflows=(.github/workflows/*.yml)
+echo "actionlint: ${#workflows[@]} workflow files clean"
+
+python3 tests/pipelines/check-gitlab-ci.py .gitlab-ci.yml
+# Every GitLab job's shell lines, as the runner would run them, through shellcheck.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 - "$tmp" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(".gitlab-ci.yml"))
+templates = {k: v for k, v in doc.items() if k.startswith(".")}
+for name, job in doc.items():
+    if not isinstance(job, dict) or "script" not in job:
+        continue
+    lines = []
+    for parent in [job["extends"]] if isinstance(job.get("extends"), str) else job.get("extends", []):
+        lines += templates.get(parent, {}).get("before_script", [])
+    lines += job.get("before_script", []) + job["script"]
+    with open(f"{sys.argv[1]}/{name.strip('.')}.sh", "w") as f:
+        f.write("#!/bin/sh\n# shellcheck disable=SC2154  # GitLab provides the CI_* variables\n")
+        f.write("\n".join(lines) + "\n")
+PY
+shellcheck -s sh "$tmp"/*.sh
+jobs=("$tmp"/*.sh)
+echo "shellcheck: ${#jobs[@]} GitLab job scripts clean"
+
+shellcheck scripts/smoke.sh scripts/deploy/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
+  tests/pipelines/*.sh scripts/test.d/65-*.sh scripts/test.d/70-docker.sh
+echo "shellcheck: deploy, smoke and docker scripts clean"
+
+bash tests/pipelines/deploy-flow.sh
