@@ -87,6 +87,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
   }
 
   let depthTimer: NodeJS.Timeout | undefined;
+  let drainWorker = () => {};
   if (role === 'worker' || role === 'all') {
     const resizer = createResizeService({
       storage,
@@ -96,6 +97,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
     });
     await queue.consume(resizer.handle, { prefetch: env.IMGR_WORKER_PREFETCH });
+    drainWorker = resizer.drain;
     depthTimer = setInterval(() => {
       queue
         .depth()
@@ -111,6 +113,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     url,
     async stop() {
       setDraining();
+      drainWorker();
       clearInterval(depthTimer);
       // Give load balancers time to see the red readiness before connections are refused.
       if (env.IMGR_SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, env.IMGR_SHUTDOWN_DELAY_MS));

@@ -101,3 +101,27 @@ describe('resize service', () => {
     expect(error).not.toBeInstanceOf(PermanentJobError);
   });
 });
+
+describe('resize service while draining', () => {
+  it('finishes the render in progress and hands back the jobs not started', async () => {
+    const storage = createMemoryStorage();
+    const service = createResizeService({
+      storage,
+      logger: createLogger('silent'),
+      metrics: createMetrics('worker'),
+      concurrency: 1,
+      maxAttempts: 1,
+    });
+    await storage.put('original/First001', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
+    await storage.put('original/Second01', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
+    const first = service.handle(job('First001', 1024));
+    const second = service.handle(job('Second01', 1024));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    service.drain();
+    await expect(first).resolves.toBeUndefined();
+    await expect(second).rejects.toMatchObject({ name: 'DependencyError', retryable: true });
+    await expect(service.handle(job('Second01', 512))).rejects.toThrow(/shutting down/);
+    expect(await storage.head('big/First001')).not.toBeNull();
+    expect(await storage.head('big/Second01')).toBeNull();
+  });
+});

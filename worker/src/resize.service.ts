@@ -41,6 +41,7 @@ export function createResizeService(options: ResizeServiceOptions) {
   const log = options.logger.child({ component: 'resize-service' });
   const limit = createLimiter(options.concurrency);
   const inFlight = new Map<string, Promise<number>>();
+  let draining = false;
 
   const io = <T>(operation: () => Promise<T>): Promise<T> =>
     retry(operation, {
@@ -73,12 +74,16 @@ export function createResizeService(options: ResizeServiceOptions) {
     if (!format) {
       return markFailed(imageId, new PermanentJobError('unsupported-type', `image ${imageId} is not JPEG, PNG, GIF, WebP or AVIF`));
     }
-    const rendered = await limit(() => renderVariants(original.body, format, missing)).catch((error: unknown) =>
-      markFailed(
-        imageId,
-        new PermanentJobError('corrupt-image', `image ${imageId} cannot be decoded: ${errorMessage(error)}`, { cause: error }),
-      ),
-    );
+    const rendered = await limit(async () => {
+      // Jobs still waiting for a render slot when the worker stops go back to the queue at once.
+      if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
+      return renderVariants(original.body, format, missing).catch((error: unknown) =>
+        markFailed(
+          imageId,
+          new PermanentJobError('corrupt-image', `image ${imageId} cannot be decoded: ${errorMessage(error)}`, { cause: error }),
+        ),
+      );
+    });
     // Variants are written only after all of them rendered: a reader never sees a half-made set for long.
     await io(() =>
       Promise.all(
@@ -94,6 +99,7 @@ export function createResizeService(options: ResizeServiceOptions) {
     if (!variant) {
       throw new PermanentJobError('unknown-size', `size ${job.box} is none of ${VARIANTS.map((v) => v.box).join(', ')}`);
     }
+    if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
     const started = process.hrtime.bigint();
     let run = inFlight.get(job.imageId);
     if (!run) {
@@ -123,7 +129,13 @@ export function createResizeService(options: ResizeServiceOptions) {
     }
   }
 
-  return { handle };
+  return {
+    handle,
+    /** Stop taking new work: renders in progress finish, jobs not started yet are handed back. */
+    drain() {
+      draining = true;
+    },
+  };
 }
 
 export type ResizeService = ReturnType<typeof createResizeService>;

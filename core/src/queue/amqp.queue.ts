@@ -134,8 +134,9 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
         });
         return;
       }
-      // Give the dependency time to come back before the broker hands the job out again.
-      await new Promise((resolve) => setTimeout(resolve, redeliveryDelayMs));
+      // Give the dependency time to come back before the broker hands the job out again; when
+      // stopping, hand it back at once so another worker takes it.
+      if (consumer) await new Promise((resolve) => setTimeout(resolve, redeliveryDelayMs));
       channel.nack(message, false, true);
     }
   }
