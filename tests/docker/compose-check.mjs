@@ -22,7 +22,10 @@ for (const name of [...ours, 'ingress']) {
   const svc = services[name] ?? {};
   expect(svc.read_only === true, `${name}: root filesystem not read-only`);
   expect((svc.cap_drop ?? []).includes('ALL'), `${name}: capabilities not dropped`);
-  expect((svc.tmpfs ?? []).some((t) => t.startsWith('/tmp')), `${name}: no writable /tmp`);
+  expect(
+    (svc.tmpfs ?? []).some((t) => t.startsWith('/tmp')),
+    `${name}: no writable /tmp`,
+  );
 }
 // Third-party services carry their health checks here; ours have a HEALTHCHECK in their image.
 for (const name of ['minio', 'rabbitmq', 'ingress']) {
@@ -31,8 +34,10 @@ for (const name of ['minio', 'rabbitmq', 'ingress']) {
 for (const name of ['api-1', 'api-2']) {
   expect(services[name]?.command?.[0] === 'api', `${name}: command is not api`);
   const dep = services[name]?.depends_on ?? {};
-  expect(dep.minio?.condition === 'service_healthy' && dep.rabbitmq?.condition === 'service_healthy',
-    `${name}: does not wait for healthy MinIO and RabbitMQ`);
+  expect(
+    dep.minio?.condition === 'service_healthy' && dep.rabbitmq?.condition === 'service_healthy',
+    `${name}: does not wait for healthy MinIO and RabbitMQ`,
+  );
 }
 expect(services.worker?.command?.[0] === 'worker', 'worker: command is not worker');
 expect(Number(services.worker?.deploy?.replicas) === 2, 'worker: not two replicas');

@@ -9,7 +9,7 @@ const bucket = `imgr-pipeline-${Date.now().toString(36)}`;
 const SIZES = { big: 1024, medium: 512, small: 256, tiny: 128 } as const;
 
 /** Expected variant size: fit inside the box, aspect ratio kept, never enlarged. */
-function fit(width: number, height: number, box: number): [number, number] {
+function fitInBox(width: number, height: number, box: number): [number, number] {
   const scale = Math.min(box / width, box / height, 1);
   return [Math.round(width * scale), Math.round(height * scale)];
 }
@@ -67,7 +67,7 @@ describe('upload → queue → worker → four variants, on RabbitMQ and S3, wit
     for (const [name, box] of Object.entries(SIZES)) {
       const meta = await sharp(variants[name], { animated: true }).metadata();
       expect(meta.format).toBe(format);
-      expect([meta.width, meta.pageHeight ?? meta.height]).toEqual(fit(width, height, box));
+      expect([meta.width, meta.pageHeight ?? meta.height]).toEqual(fitInBox(width, height, box));
       if (file === 'animated.gif') expect(meta.pages).toBe(original.pages);
     }
     const status = await (await fetch(`${api.url}/image/${body.id}/status`)).json();
