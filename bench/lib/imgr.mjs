@@ -1,0 +1,95 @@
+// Starts real `imgr api` / `imgr worker` processes (the built CLI, as the Docker image runs it) and
+// reads their Prometheus metrics.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const repoRoot = join(import.meta.dirname, '../..');
+
+/**
+ * The runtime environment baked into deploy/docker/imgr.Dockerfile, so the benchmark measures what
+ * the image runs; each may be overridden from the environment of `npm run bench`.
+ */
+export const IMAGE_ENV = { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '4' };
+
+/** Tuning knobs passed through from the caller's environment when set. */
+export const KNOBS = [
+  'IMGR_WORKER_CONCURRENCY',
+  'IMGR_WORKER_PREFETCH',
+  'IMGR_SHARP_CONCURRENCY',
+  'IMGR_SHARP_CACHE_MB',
+  'IMGR_MAX_CONCURRENT_UPLOADS',
+  'UV_THREADPOOL_SIZE',
+  'MALLOC_ARENA_MAX',
+];
+
+export function processEnv() {
+  const env = { ...IMAGE_ENV };
+  for (const knob of KNOBS) if (process.env[knob] !== undefined) env[knob] = process.env[knob];
+  return env;
+}
+
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+export async function startImgr(role, env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`imgr ${role} exited with ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`imgr ${role} not ready within 30 s: ${stderr}`);
+    }
+    await sleep(100);
+  }
+  return {
+    role,
+    url,
+    pid: child.pid,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Sum of a Prometheus counter or histogram `_count`, over the series whose labels contain `labelFilter`. */
+export async function metricSum(url, name, labelFilter = '') {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (labelFilter && !rest.includes(labelFilter)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
