@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UPLOAD_PATH } from '../contract.js';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
@@ -6,32 +7,87 @@ import type { ImageService } from '../image.service.js';
 /** Bytes of multipart framing and other fields allowed on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
+/** File parts one upload may carry: the `file` field plus a few others, which are read past and ignored. */
+const MAX_FILE_PARTS = 4;
+
+const LIMIT_ERRORS = new Set(['FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT']);
+
+/**
+ * What went wrong while reading the multipart body, in the catalogue's terms: too large stays
+ * 413 (the app maps it), too many parts and broken framing (no boundary, unterminated, a client
+ * that went away) are the client's fault, 400, never a 500.
+ */
+function multipartError(error: unknown): unknown {
+  if (error instanceof HttpError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return error;
+  if (typeof code === 'string' && LIMIT_ERRORS.has(code)) {
+    return new HttpError('badRequest', { message: `The upload has too many parts; send one file in the field "file".` });
+  }
+  return new HttpError('badRequest', { message: 'The multipart body is malformed or incomplete.' });
+}
+
+/** The bytes of the first file part named `file`; other parts are drained and ignored, as the original did. */
+async function readFileField(request: FastifyRequest): Promise<Buffer | undefined> {
+  let bytes: Buffer | undefined;
+  try {
+    for await (const part of request.parts({ limits: { files: MAX_FILE_PARTS } })) {
+      if (part.type !== 'file') continue;
+      const file = part as MultipartFile;
+      if (file.fieldname === 'file' && bytes === undefined) bytes = await file.toBuffer();
+      else file.file.resume();
+    }
+  } catch (error) {
+    throw multipartError(error);
+  }
+  return bytes;
+}
+
+/**
+ * The whole body must arrive within the request timeout. Node's own request timeout is not
+ * reliable here (it is only checked every 30 s and not at all while headersTimeout is larger),
+ * so a client trickling a body would hold the upload slot and its buffer indefinitely. Answers
+ * 408 and closes the connection; the half-read body then fails the handler, whose error is moot.
+ */
+function armBodyDeadline(request: FastifyRequest, reply: FastifyReply, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    if (request.raw.complete || reply.sent) return;
+    const error = new HttpError('requestTimeout');
+    reply.raw.once('finish', () => request.raw.destroy());
+    void reply.status(error.status).header('connection', 'close').send(error.body());
+  }, timeoutMs);
+  reply.raw.once('close', () => clearTimeout(timer));
+}
+
 /** `POST /image`: multipart field `file`, answered 201 only once the resize tasks are confirmed. */
 export function registerUploadRoute(
   app: FastifyInstance,
   options: { images: ImageService; maxUploadBytes: number; maxConcurrentUploads: number },
 ): void {
   let active = 0;
+  // The server's request timeout, as the app configured it (IMGR_REQUEST_TIMEOUT_MS).
+  const bodyTimeoutMs = app.server.requestTimeout;
 
   app.post(UPLOAD_PATH, {
     // Refuse what is certain to be too large before reading a byte of it.
-    onRequest: async (request) => {
+    onRequest: async (request, reply) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > options.maxUploadBytes + MULTIPART_OVERHEAD) throw new HttpError('tooLarge');
       if (active >= options.maxConcurrentUploads) throw new HttpError('busy', { retryAfterSeconds: 1 });
+      if (bodyTimeoutMs > 0) armBodyDeadline(request, reply, bodyTimeoutMs);
     },
     handler: async (request, reply) => {
       active++;
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
-        let bytes: Buffer | undefined;
-        for await (const part of request.parts()) {
-          if (part.type === 'file' && part.fieldname === 'file' && bytes === undefined) bytes = await part.toBuffer();
-          else if (part.type === 'file') part.file.resume(); // other file fields are ignored, as the original did
-        }
+        const bytes = await readFileField(request);
         if (bytes === undefined || bytes.length === 0) throw new HttpError('missingFile');
         const result = await options.images.upload(bytes, { requestId: request.id });
         return reply.status(201).send(result);
+      } catch (error) {
+        // Already answered (408 from the body deadline): nothing more to say to this client.
+        if (reply.sent) return reply;
+        throw error;
       } finally {
         active--;
       }
