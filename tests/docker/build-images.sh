@@ -20,7 +20,7 @@ fail() { echo "build-images: FAIL: $*" >&2; exit 1; }
 
 build() {   # build <dockerfile> <tag> <context> <log>
   local t0=$SECONDS
-  if ! docker build --force-rm -f "$1" -t "$2" \
+  if ! docker build --force-rm -f "$3/$1" -t "$2" \
       --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
       --build-arg SOURCE=https://github.com/imgr/imgr "$3" >"$4" 2>&1; then
     tail -40 "$4" >&2
@@ -29,8 +29,14 @@ build() {   # build <dockerfile> <tag> <context> <log>
   echo "build-images: built $2 in $((SECONDS - t0)) s" >&2
 }
 
-build deploy/docker/imgr.Dockerfile "$IMGR_IMAGE" . "$OUT/docker-build-imgr.log"
-build deploy/docker/web.Dockerfile "$IMGR_WEB_IMAGE" . "$OUT/docker-build-web.log"
+# Build from a snapshot of the work tree (tracked and new files, as git sees them): the cache probe below
+# rebuilds the same snapshot with one edit, so nothing else may change in between.
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - 2>/dev/null | tar -C "$ctx" -xf -
+
+build deploy/docker/imgr.Dockerfile "$IMGR_IMAGE" "$ctx" "$OUT/docker-build-imgr.log"
+build deploy/docker/web.Dockerfile "$IMGR_WEB_IMAGE" "$ctx" "$OUT/docker-build-web.log"
 
 size_of() { docker image inspect -f '{{.Size}}' "$1"; }
 imgr_size=$(size_of "$IMGR_IMAGE")
@@ -80,9 +86,6 @@ echo "build-images: no shell in $IMGR_IMAGE, node $node_version, sharp loads" >&
 
 # Layer order: a source-only change must reuse the cached `npm ci` layers.
 if [ "${SKIP_CACHE_CHECK:-0}" != 1 ]; then
-  ctx=$(mktemp -d)
-  trap 'rm -rf "$ctx"' EXIT
-  git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - 2>/dev/null | tar -C "$ctx" -xf -
   echo "// cache probe $(date +%s%N)" >> "$ctx/cli/src/main.ts"
   docker build --force-rm -f "$ctx/deploy/docker/imgr.Dockerfile" -t imgr:cache-probe \
     --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" "$ctx" > "$OUT/docker-build-cache-probe.log" 2>&1 \
