@@ -196,12 +196,12 @@ job "imgr" {
       }
 
       env {
-        PORT                    = "8080"
-        IMGR_STORAGE            = "s3"
-        S3_ENDPOINT_URL         = var.s3_endpoint_url
-        S3_BUCKET_NAME          = var.s3_bucket_name
-        AWS_REGION_NAME         = var.aws_region_name
-        LOG_LEVEL               = "info"
+        PORT                     = "8080"
+        IMGR_STORAGE             = "s3"
+        S3_ENDPOINT_URL          = var.s3_endpoint_url
+        S3_BUCKET_NAME           = var.s3_bucket_name
+        AWS_REGION_NAME          = var.aws_region_name
+        LOG_LEVEL                = "info"
         IMGR_SHUTDOWN_TIMEOUT_MS = "20000"
       }
 
@@ -224,10 +224,12 @@ job "imgr" {
       kill_timeout = "30s"
       kill_signal  = "SIGTERM"
 
-      # RESOURCES_API
+      # Measured in the failover simulation (tests/deploy): 130-140 MiB peak RSS under a steady
+      # upload/fetch load of small images. Up to IMGR_MAX_CONCURRENT_UPLOADS (8) uploads of up to
+      # 25 MiB are handled at once: 384 MiB leaves room for several large bodies in memory.
       resources {
-        cpu        = 300
-        memory     = 256
+        cpu    = 300
+        memory = 384
       }
     }
   }
@@ -353,10 +355,12 @@ job "imgr" {
       # task is redelivered by RabbitMQ anyway, so nothing is lost, only redone.
       kill_timeout = "90s"
 
-      # sharp/libvips decode the image in memory: 25 MiB of pixels at four sizes with concurrency 2.
+      # Measured in the failover simulation: 155-165 MiB peak RSS resizing small PNGs. The worst
+      # case is larger: a 50 Mpx PNG (IMGR_MAX_PIXELS) decodes to ~200 MiB of RGBA, two at once
+      # (IMGR_WORKER_CONCURRENCY 2) plus the 50 MiB libvips cache and the runtime: ~600 MiB.
       resources {
-        cpu        = 1000
-        memory     = 512
+        cpu    = 1000
+        memory = 768
       }
     }
   }

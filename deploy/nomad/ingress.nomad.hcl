@@ -133,12 +133,16 @@ job "imgr-ingress" {
             option httplog
             option dontlognull
             option forwardfor
-            # A connection that cannot be made (instance just died) is retried on another server;
-            # requests are never replayed once a server may have acted on them.
+            # A request whose connection cannot be made (instance just died), or that got no answer
+            # at all (instance killed mid-request), is retried once more on another server. A replayed
+            # upload can at worst store a second copy: never a lost one, never an error to the user.
             retries 2
             option redispatch 1
             retry-on conn-failure empty-response
-            timeout connect 2s
+            # Backends are on the private L2 network (sub-millisecond RTT): a connect that takes 500 ms
+            # means a dead or overloaded instance, and the request is better redispatched at once.
+            # Measured in the failover simulation: with 2 s, a VM crash cost 3.4 s to the first requests.
+            timeout connect 500ms
             # Uploads are up to 25 MiB over slow links.
             timeout client 60s
             timeout server 60s
@@ -148,8 +152,10 @@ job "imgr-ingress" {
             timeout queue 10s
             timeout check 2s
             # Active checks: 2 failures at 1 s remove a server, 2 successes bring it back. Requests in
-            # flight on a removed server finish (a draining API completes its uploads).
-            default-server inter 1s fall 2 rise 2
+            # flight on a removed server finish (a draining API completes its uploads). A failed
+            # connection from live traffic removes the server at once (observe layer4): after a VM
+            # crash only the first request pays the connect timeout, the next ones go elsewhere.
+            default-server inter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
 
           frontend public
             bind :8080

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Two-node failover simulation of the cluster deployment (tests/deploy/failover-sim.sh): keepalived,
+# the HAProxy ingress and imgr api/worker on two network-namespace "VMs", the real RabbitMQ and Ceph
+# S3 on the host; kills the floating IP holder's ingress, stops its keepalived, then crashes a whole
+# VM under upload/fetch load. Prints one JSON line per scenario (also in test-results/failover.jsonl);
+# fails if the VM crash failover exceeds 2 s or an accepted upload loses a variant.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${IMGR_TEST_OUT:-$PWD/test-results}
+mkdir -p "$OUT"
+
+need_apt() { # binary package...
+  local bin=$1; shift
+  command -v "$bin" >/dev/null && return
+  echo "installing $*" >&2
+  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+need_apt haproxy haproxy
+need_apt keepalived keepalived
+need_apt ansible-playbook ansible
+need_apt curl curl
+[ -f cli/dist/main.js ] || npm run build
+
+timeout 600 bash tests/deploy/failover-sim.sh | tee "$OUT/failover.jsonl"
+[ "${PIPESTATUS[0]}" = 0 ]
