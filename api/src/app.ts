@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import { DependencyError, extractTraceContext, type Logger, type Metrics, type Span, SpanKind, type Tracer } from '@imgr/core';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { HttpError } from './http-errors.js';
 import type { ImageService } from './image.service.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.route.js';
@@ -37,7 +37,8 @@ export interface Api {
 export async function buildApi(options: ApiOptions): Promise<Api> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // imgr writes its own access line (with the trace id) in the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     // Slow clients cannot hold a connection and a buffer forever.
     requestTimeout: options.requestTimeoutMs,
@@ -74,23 +75,24 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.addHook('onError', async (request, _reply, error) => {
     spans.get(request)?.recordException(error);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const span = spans.get(request);
-    if (span) {
-      span.setAttributes({ 'http.response.status_code': reply.statusCode, 'http.route': request.routeOptions.url ?? '' });
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-  });
+  // Metrics, the access log line (inside the span's context, so it carries the trace id) and the span's end.
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 500 || request.url.startsWith('/image')) {
-      request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-        'request',
-      );
-    }
+    const span = spans.get(request);
+    const log = () => {
+      if (reply.statusCode >= 500 || request.url.startsWith('/image')) {
+        request.log.info(
+          { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+          'request',
+        );
+      }
+    };
+    if (!span) return log();
+    context.with(trace.setSpan(context.active(), span), log);
+    span.setAttributes({ 'http.response.status_code': reply.statusCode, 'http.route': route });
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {

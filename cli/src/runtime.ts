@@ -15,7 +15,7 @@ import {
   withStorageTracing,
 } from '@imgr/core';
 import { createResizeService, sweepMissingVariants } from '@imgr/worker';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { queueFromConfig, storageFromConfig } from './adapters.js';
 
 export interface Running {
@@ -82,7 +82,11 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     setDraining = api.setDraining;
   } else {
     // The worker answers only health and metrics over HTTP.
-    http = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+    http = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: true,
+    });
     setDraining = registerHealthRoutes(http, { checks: readiness, metrics }).setDraining;
   }
 
