@@ -16,7 +16,10 @@ function setObjectHeaders(reply: FastifyReply, info: ObjectInfo): void {
     .header('etag', info.etag)
     .header('last-modified', info.lastModified.toUTCString())
     .header('cache-control', IMAGE_CACHE_CONTROL)
-    .header('accept-ranges', 'bytes');
+    .header('accept-ranges', 'bytes')
+    // Stored bytes are served only as the image type detected at upload: a polyglot file (an image
+    // that is also HTML or script) must never be sniffed into something a browser would run.
+    .header('x-content-type-options', 'nosniff');
 }
 
 function parseDate(value: string | undefined): Date | undefined {
