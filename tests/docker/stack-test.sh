@@ -77,7 +77,8 @@ common=(--detach --label "$LABEL" --read-only --tmpfs "/tmp:rw,size=64m,mode=177
   --security-opt no-new-privileges)
 app_env=(-e "CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/$VHOST"
   -e S3_ENDPOINT_URL=http://127.0.0.1:7480 -e AWS_ACCESS_KEY_ID=test -e AWS_SECRET_ACCESS_KEY=testsecret
-  -e AWS_REGION_NAME=us-east-1 -e "S3_BUCKET_NAME=$BUCKET" -e IMGR_STORAGE=s3 -e LOG_LEVEL=info)
+  -e AWS_REGION_NAME=us-east-1 -e "S3_BUCKET_NAME=$BUCKET" -e IMGR_STORAGE=s3 -e LOG_LEVEL=info
+  -e HOST=127.0.0.1)   # host network: listen on loopback only
 
 for i in 0 1; do
   docker run "${common[@]}" --network host --name "imgr-$RUN_ID-api$((i + 1))" "${app_env[@]}" \
@@ -157,9 +158,27 @@ for _ in $(seq "${SMOKE_RUNS:-3}"); do
   scripts/smoke.sh "http://127.0.0.1:$FRONT_PORT" | tee -a "$OUT/docker-smoke.jsonl" || fail "smoke test through the ingress"
 done
 
-# Graceful stop: SIGTERM through tini, exit 0, well before docker's 30 s kill deadline.
-: > "$OUT/docker-stop.jsonl"
-for c in "${containers[@]}"; do
+# SIGTERM reaches node through tini while a request is in flight: a slow upload (about 3 s) started before
+# `docker stop` of its API container still gets its 201, and the container exits 0.
+python3 -c 'import os,struct,sys,zlib
+w=h=640; raw=b"".join(b"\0"+os.urandom(w*3) for _ in range(h))
+c=lambda k,d: struct.pack(">I",len(d))+k+d+struct.pack(">I",zlib.crc32(k+d)&0xffffffff)
+sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n"+c(b"IHDR",struct.pack(">IIBBBBB",w,h,8,2,0,0,0))+c(b"IDAT",zlib.compress(raw,1))+c(b"IEND",b""))' > "$work/noise.png"
+curl -sS -o "$work/drain.json" -w '%{http_code}' --limit-rate 400k -F "file=@$work/noise.png;type=image/png" \
+  "http://127.0.0.1:${API_PORTS[0]}/image" > "$work/drain.code" 2> "$work/drain.err" &
+upload=$!
+sleep 1
+t0=$(date +%s%3N)
+docker stop -t 30 "${containers[0]}" >/dev/null
+drain_ms=$(( $(date +%s%3N) - t0 ))
+wait "$upload" || true
+[ "$(cat "$work/drain.code")" = 201 ] || fail "upload in flight during docker stop got $(cat "$work/drain.code") $(cat "$work/drain.err" "$work/drain.json")"
+[ "$(docker inspect -f '{{.State.ExitCode}}' "${containers[0]}")" = 0 ] || fail "api1 did not exit 0 after draining"
+log "api1 drained an in-flight upload on docker stop ($drain_ms ms, upload 201, exit 0)"
+echo "{\"container\":\"api1\",\"stop_ms\":$drain_ms,\"exit\":0,\"in_flight_upload\":201}" > "$OUT/docker-stop.jsonl"
+
+# Graceful stop of the others: SIGTERM through tini, exit 0, well before docker's 30 s kill deadline.
+for c in "${containers[@]:1}"; do
   t0=$(date +%s%3N)
   docker stop -t 30 "$c" >/dev/null
   ms=$(( $(date +%s%3N) - t0 ))
