@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web page in a real Chromium (Debian's package, driven by playwright-core) against a real
 # `imgr all` (API + worker + web page, local storage, in-process queue) on a free loopback port.
-# Screenshots of the main states go to $IMGR_TEST_OUT/screenshots/.
+# Screenshots of the main states go to $IMGR_TEST_OUT/screenshots/. Extra arguments go to Vitest
+# (e.g. `-t keyboard`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
@@ -13,13 +14,14 @@ if [ ! -x /usr/bin/chromium ]; then
     { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }'
 fi
 
-npm run build
+# IMGR_E2E_SKIP_BUILD=1 reuses the current build (quicker when iterating on the tests).
+[ "${IMGR_E2E_SKIP_BUILD:-}" = 1 ] || npm run build
 fixtures=$(node tests/fixtures/make-fixtures.mjs | tail -n 1)
 
 data=$(mktemp -d)
 log="$IMGR_TEST_OUT/e2e-imgr.log"
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-HOST=127.0.0.1 PORT=$port IMGR_DATA_DIR="$data" IMGR_WEB_DIR="$PWD/web/dist" LOG_LEVEL=warn \
+HOST=127.0.0.1 PORT=$port IMGR_DATA_DIR="$data" IMGR_WEB_DIR="$PWD/web/dist" \
   node cli/dist/main.js all >"$log" 2>&1 &
 server=$!
 stop() {
@@ -43,5 +45,13 @@ done
 healthy || { echo "imgr all is not healthy after 30 s:" >&2; cat "$log" >&2; exit 1; }
 
 npx tsc -p tests/e2e/tsconfig.json
-IMGR_E2E_URL=$url IMGR_FIXTURES=$fixtures npx vitest run --config tests/e2e/vitest.config.ts
+status=0
+IMGR_E2E_URL=$url IMGR_FIXTURES=$fixtures npx vitest run --config tests/e2e/vitest.config.ts "$@" || status=$?
+if ! kill -0 "$server" 2>/dev/null; then
+  wait "$server" && code=0 || code=$?
+  echo "imgr all stopped during the tests (exit status $code); its log:" >&2
+  cat "$log" >&2
+  exit 1
+fi
 echo "screenshots: $IMGR_TEST_OUT/screenshots/"
+exit "$status"

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, baseUrl, fixture, fixturePath, openBrowser, screenshot } from './browser.ts';
 
@@ -12,11 +12,27 @@ const BOXES = { big: 1024, medium: 512, small: 256, tiny: 128 } as const;
 
 let browser: Browser;
 let page: Page;
+let cdp: CDPSession;
 
 beforeAll(async () => {
   browser = await openBrowser();
   page = browser.page;
+  cdp = await browser.context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  // Intercept file dialogs from the start: switching interception on only when a test waits for one
+  // races with the key press that opens it.
+  page.on('filechooser', () => {});
 });
+
+/** Chromium's network emulation: `uploadBytesPerSecond` -1 is unthrottled. */
+function network(options: { offline?: boolean; uploadBytesPerSecond?: number }) {
+  return cdp.send('Network.emulateNetworkConditions', {
+    offline: options.offline ?? false,
+    latency: options.uploadBytesPerSecond && options.uploadBytesPerSecond > 0 ? 10 : 0,
+    downloadThroughput: -1,
+    uploadThroughput: options.uploadBytesPerSecond ?? -1,
+  });
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -61,14 +77,7 @@ describe('the upload page in Chromium', () => {
 
   it('uploads three dropped photos with real progress bars, then shows their twelve sizes', async () => {
     // Slow the upload link down (2 MB/s) so the progress bars have something to show.
-    const cdp = await browser.context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 10,
-      downloadThroughput: -1,
-      uploadThroughput: 2_000_000,
-    });
+    await network({ uploadBytesPerSecond: 2_000_000 });
     // Record every value each progress bar shows, frame by frame.
     await page.evaluate(() => {
       const seen: Record<string, Array<[number, number]>> = {};
@@ -112,7 +121,7 @@ describe('the upload page in Chromium', () => {
     for (const photo of PHOTOS) {
       await card(photo.name).and(page.locator('[data-phase="uploaded"]')).waitFor({ timeout: 60_000 });
     }
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await network({});
 
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: Record<string, Array<[number, number]>> }).progressSeen);
     for (const photo of PHOTOS) {
@@ -138,6 +147,10 @@ describe('the upload page in Chromium', () => {
       for (const [, size, width, height] of mineOnly) {
         // Each size fits its box: the page shows the worker's real output.
         expect(Math.max(Number(width), Number(height))).toBeLessThanOrEqual(BOXES[size as keyof typeof BOXES]);
+        // The label shows the real dimensions.
+        expect(await card(photo.name).locator(`li.thumb[data-size="${size}"] .thumb-label`).textContent()).toBe(
+          `${size} ${width}×${height}`,
+        );
       }
     }
     await page
@@ -237,6 +250,21 @@ describe('the upload page in Chromium', () => {
     await screenshot(page, '07-errors');
   });
 
+  it('tells when the server cannot be reached, and retries once back online', async () => {
+    await network({ offline: true });
+    await page
+      .getByLabel('Images to upload')
+      .setInputFiles({ name: 'offline.webp', mimeType: 'image/webp', buffer: fixture('photo.webp') });
+    const alert = card('offline.webp').getByRole('alert');
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.locator('p').textContent()).toBe('Server unreachable: You are offline.');
+    await screenshot(page, '08-offline');
+    await network({});
+    await card('offline.webp').getByRole('button', { name: 'Retry offline.webp' }).click();
+    await card('offline.webp').and(page.locator('[data-watch="complete"]')).waitFor({ timeout: 60_000 });
+    expect(await card('offline.webp').getByRole('alert').count()).toBe(0);
+  });
+
   it('is usable from the keyboard with a visible focus ring', async () => {
     await page.goto(baseUrl);
     await page.getByRole('button', { name: 'Choose images…' }).waitFor();
@@ -253,7 +281,7 @@ describe('the upload page in Chromium', () => {
     expect(dialog.isMultiple()).toBe(true);
     await dialog.setFiles(fixturePath('photo.gif'));
     await card('photo.gif').and(page.locator('[data-watch="complete"]')).waitFor({ timeout: 60_000 });
-    await screenshot(page, '08-keyboard');
+    await screenshot(page, '09-keyboard');
   });
 
   it('fits a phone-width screen, in light and dark', async () => {
@@ -275,16 +303,16 @@ describe('the upload page in Chromium', () => {
     // Touch-sized controls.
     const chooseBox = await page.getByRole('button', { name: 'Choose images…' }).boundingBox();
     expect(chooseBox?.height).toBeGreaterThanOrEqual(36);
-    await screenshot(page, '09-phone-light');
+    await screenshot(page, '10-phone-light');
 
     const lightBackground = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     await page.emulateMedia({ colorScheme: 'dark' });
     const darkBackground = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(lightBackground).toBe('rgb(246, 247, 249)');
     expect(darkBackground).toBe('rgb(16, 18, 23)');
-    await screenshot(page, '10-phone-dark');
+    await screenshot(page, '11-phone-dark');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await screenshot(page, '11-desktop-dark');
+    await screenshot(page, '12-desktop-dark');
     await page.emulateMedia({ colorScheme: 'light' });
   });
 });
