@@ -3,7 +3,7 @@
 # third-party images (no registry is reachable from CI):
 #   - `docker compose config` resolves it with .env.example (schema, interpolation, anchors);
 #   - tests/docker/compose-check.mjs asserts topology, health checks, restart policies, read-only roots;
-#   - deploy/compose/haproxy.cfg is the current rendering of the Nomad ingress template, and haproxy accepts it.
+#   - the ingress config the stack renders at start from the Nomad template is accepted by haproxy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,13 +18,19 @@ if $compose --project-directory . -f compose.yaml --env-file /dev/null config -q
   exit 1
 fi
 
+# The ingress config the stack renders at start (service ingress-config): run its very command with the
+# host's node, /deploy and /config mapped to this checkout and a temporary directory, and let haproxy check
+# the result. (70-docker.sh runs the same command inside the built image.)
 command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy'
-fresh=$(mktemp)
-trap 'rm -f "$fresh"' EXIT
-scripts/docker/render-compose-ingress.sh "$fresh"
-if ! diff -u deploy/compose/haproxy.cfg "$fresh"; then
-  echo "deploy/compose/haproxy.cfg is stale: run scripts/docker/render-compose-ingress.sh" >&2
-  exit 1
-fi
-haproxy -c -q -f deploy/compose/haproxy.cfg
-echo "compose: config valid, ingress config current and accepted by haproxy"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+$compose --project-directory . -f compose.yaml --env-file .env.example config --format json > "$out/model.json"
+script=$(node -e 'const e = JSON.parse(require("fs").readFileSync(process.argv[1])).services["ingress-config"].entrypoint;
+  if (e[0] !== "/usr/local/bin/node" || e[1] !== "-e") process.exit(1); console.log(e[2])' "$out/model.json")
+script=${script//\/deploy\//$PWD/deploy/}
+node -e "${script//\/config\//$out/}"
+haproxy -c -q -f "$out/haproxy.cfg"
+for addr in 172.30.99.11:8080 172.30.99.12:8080 172.30.99.20:8080; do
+  grep -q "server .* $addr" "$out/haproxy.cfg" || { echo "rendered ingress config lacks server $addr" >&2; exit 1; }
+done
+echo "compose: config valid; the ingress config it renders at start is accepted by haproxy"

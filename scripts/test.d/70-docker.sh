@@ -3,7 +3,8 @@
 #   1. a Docker engine (installed and started when missing);
 #   2. the base images the Dockerfiles name, made locally under the same tags (no registry is reachable);
 #   3. tests/docker/build-images.sh: every image built unchanged, sizes printed and checked, image checks;
-#   4. tests/docker/stack-test.sh: API x2, worker x2, web against RabbitMQ and Ceph S3 behind the ingress
+#   4. tests/docker/compose-ingress.sh: compose.yaml's ingress-config one-shot run by Compose in the built image;
+#   5. tests/docker/stack-test.sh: API x2, worker x2, web against RabbitMQ and Ceph S3 behind the ingress
 #      config, read-only and non-root, smoke test through one origin, graceful stops; cleans up.
 # Leaves dockerd running (other steps and later runs reuse it and its layer cache).
 set -euo pipefail
@@ -11,4 +12,5 @@ cd "$(dirname "$0")/../.."
 scripts/services/docker.sh up
 scripts/docker/make-base-images.sh
 bash tests/docker/build-images.sh
+bash tests/docker/compose-ingress.sh
 bash tests/docker/stack-test.sh

@@ -11,22 +11,47 @@ const expect = (ok, message) => {
 };
 
 const ours = ['api-1', 'api-2', 'worker', 'web'];
-for (const name of [...ours, 'minio', 'rabbitmq', 'ingress']) expect(name in services, `service ${name} missing`);
+for (const name of [...ours, 'minio', 'rabbitmq', 'ingress', 'ingress-config']) {
+  expect(name in services, `service ${name} missing`);
+}
+// One-shot services: something waits for their successful completion; they are not restarted.
+const oneShots = new Set(
+  Object.values(services).flatMap((svc) =>
+    Object.entries(svc.depends_on ?? {})
+      .filter(([, dep]) => dep.condition === 'service_completed_successfully')
+      .map(([name]) => name),
+  ),
+);
+expect(oneShots.has('ingress-config'), 'ingress: does not wait for ingress-config to complete');
 
 for (const [name, svc] of Object.entries(services)) {
-  expect(['always', 'unless-stopped', 'on-failure'].includes(svc.restart ?? ''), `${name}: no restart policy`);
+  if (oneShots.has(name)) {
+    expect((svc.restart ?? 'no') === 'no', `${name}: a one-shot must not restart`);
+  } else {
+    expect(['always', 'unless-stopped', 'on-failure'].includes(svc.restart ?? ''), `${name}: no restart policy`);
+  }
   const tag = (svc.image ?? '').split('/').pop().split(':')[1];
   expect(tag && tag !== 'latest', `${name}: image ${svc.image} has no explicit version tag`);
 }
-for (const name of [...ours, 'ingress']) {
+for (const name of [...ours, 'ingress', 'ingress-config']) {
   const svc = services[name] ?? {};
   expect(svc.read_only === true, `${name}: root filesystem not read-only`);
   expect((svc.cap_drop ?? []).includes('ALL'), `${name}: capabilities not dropped`);
-  expect(
-    (svc.tmpfs ?? []).some((t) => t.startsWith('/tmp')),
-    `${name}: no writable /tmp`,
-  );
+  if (name !== 'ingress-config') {
+    expect(
+      (svc.tmpfs ?? []).some((t) => t.startsWith('/tmp')),
+      `${name}: no writable /tmp`,
+    );
+  }
 }
+// The ingress reads the config ingress-config writes: same volume, read-only on the ingress side.
+const configVolume = (name) => (services[name]?.volumes ?? []).find((v) => v.type === 'volume' && v.source === 'ingress-config');
+expect(configVolume('ingress-config') && !configVolume('ingress-config').read_only, 'ingress-config: does not write its volume');
+expect(configVolume('ingress')?.read_only === true, 'ingress: does not mount the ingress-config volume read-only');
+expect(
+  (services.ingress?.command ?? []).includes(`${configVolume('ingress')?.target}/haproxy.cfg`),
+  'ingress: does not load the rendered haproxy.cfg',
+);
 // Third-party services carry their health checks here; ours have a HEALTHCHECK in their image.
 for (const name of ['minio', 'rabbitmq', 'ingress']) {
   expect(services[name]?.healthcheck?.test?.length > 0, `${name}: no health check`);
