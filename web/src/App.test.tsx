@@ -287,3 +287,28 @@ describe('accessibility', () => {
     for (const img of card('pic.png').getAllByRole('img')) expect(img.getAttribute('alt')).toMatch(/^pic\.png, \w+ size$/);
   });
 });
+
+describe('clearing the list', () => {
+  it('removes finished items and keeps the ones still in progress', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), [
+      fakeFile('done.png', 'image/png'),
+      fakeFile('busy.png', 'image/png'),
+      fakeFile('bad.txt', 'text/plain'),
+    ]);
+    await until(() => api.uploads.length === 2, 'two uploads');
+    expect(screen.getByRole('button', { name: 'Clear finished' })).toBeTruthy();
+    act(() => {
+      const id = api.uploads[0]?.succeed().id ?? '';
+      api.statuses.set(id, readyStatus());
+    });
+    await until(() => card('done.png').queryAllByRole('img').length === 4, 'done.png sizes');
+    await user.click(screen.getByRole('button', { name: 'Clear finished' }));
+    expect(screen.queryByRole('heading', { name: 'done.png' })).toBeNull();
+    expect(screen.queryByRole('heading', { name: 'bad.txt' })).toBeNull();
+    expect(card('busy.png').getByText('0% · 0 B of 2.0 KB')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Clear finished' })).toBeNull();
+    // My uploads keeps what was uploaded.
+    expect(readHistory(localStorage).map((e) => e.name)).toEqual(['done.png']);
+  });
+});

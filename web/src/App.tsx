@@ -10,6 +10,7 @@ import { ApiError, type ImgrApi, type ServerInfo } from './lib/api.ts';
 import { formatBytes } from './lib/format.ts';
 import type { SavedUpload } from './lib/history.ts';
 import { acceptAttribute } from './lib/precheck.ts';
+import { isFinished } from './lib/uploads.ts';
 import type { BackoffOptions } from './lib/variants.ts';
 
 export interface AppProps {
@@ -92,7 +93,14 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
         <DropZone onFiles={uploader.addFiles} accept={acceptAttribute(info)} hint={limitsHint(info)} />
         {uploader.items.length > 0 && (
           <section className="session" aria-labelledby="session-title">
-            <h2 id="session-title">This visit</h2>
+            <div className="section-head">
+              <h2 id="session-title">This visit</h2>
+              {uploader.items.some(isFinished) && (
+                <button type="button" onClick={uploader.clearFinished}>
+                  Clear finished
+                </button>
+              )}
+            </div>
             <ul className="cards">
               {uploader.items.map((item) => (
                 <UploadCard

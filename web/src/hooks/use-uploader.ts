@@ -4,7 +4,7 @@ import { percent } from '../lib/format.ts';
 import type { SavedUpload } from '../lib/history.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import { precheck } from '../lib/precheck.ts';
-import { type ItemError, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
+import { type ItemError, isFinished, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, watchVariants } from '../lib/variants.ts';
 
 export interface UploaderOptions {
@@ -23,6 +23,8 @@ export interface Uploader {
   retry: (key: string) => void;
   cancel: (key: string) => void;
   dismiss: (key: string) => void;
+  /** Removes every finished item from the list. */
+  clearFinished: () => void;
   recheck: (key: string) => void;
   forgetImage: (id: string) => void;
 }
@@ -145,6 +147,15 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
     dispatch({ type: 'dismiss', key });
   }, []);
 
+  const clearFinished = useCallback(() => {
+    for (const item of latest.current.items) {
+      if (!isFinished(item)) continue;
+      controllers.current.get(item.key)?.abort();
+      controllers.current.delete(item.key);
+    }
+    dispatch({ type: 'clear-finished' });
+  }, []);
+
   const recheck = useCallback(
     (key: string) => {
       const item = latest.current.items.find((i) => i.key === key);
@@ -164,5 +175,5 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
     dispatch({ type: 'forget-image', id });
   }, []);
 
-  return { items, addFiles, retry, cancel, dismiss, recheck, forgetImage };
+  return { items, addFiles, retry, cancel, dismiss, clearFinished, recheck, forgetImage };
 }

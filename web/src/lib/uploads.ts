@@ -36,6 +36,7 @@ export type UploadAction =
   | { type: 'watch'; key: string; watch: WatchState }
   | { type: 'retry'; key: string }
   | { type: 'dismiss'; key: string }
+  | { type: 'clear-finished' }
   | { type: 'forget-image'; id: string };
 
 export function newItem(key: string, file: File, name: string, rejection: string | null): UploadItem {
@@ -52,6 +53,11 @@ export function newItem(key: string, file: File, name: string, rejection: string
   };
   if (rejection) item.error = { title: 'Not uploaded', message: rejection };
   return item;
+}
+
+/** Nothing more will happen to it: refused, failed, or uploaded with every size settled. */
+export function isFinished(item: UploadItem): boolean {
+  return item.phase === 'rejected' || item.phase === 'failed' || (item.phase === 'uploaded' && item.watch !== 'watching');
 }
 
 function update(items: UploadItem[], key: string, change: (item: UploadItem) => UploadItem): UploadItem[] {
@@ -90,6 +96,8 @@ export function uploadsReducer(items: UploadItem[], action: UploadAction): Uploa
       });
     case 'dismiss':
       return items.filter((item) => item.key !== action.key);
+    case 'clear-finished':
+      return items.filter((item) => !isFinished(item));
     case 'forget-image':
       return items.filter((item) => item.upload?.id !== action.id);
   }
