@@ -76,7 +76,8 @@ it('an S3 outage costs 503s only, and the service recovers by itself', async () 
   const whileDown = outcomes.filter((o) => o.end > down && o.end < startBegin);
   const firstSuccess = (kind: Outcome['kind']) =>
     outcomes.filter((o) => o.kind === kind && o.status < 300 && o.start >= startBegin).sort((a, b) => a.end - b.end)[0];
-  const since = (at: number | undefined) => (at === undefined ? null : Math.round(at - up));
+  // From the moment the gateway's own probe saw it answer; 0 when imgr had already got through before that.
+  const since = (at: number | undefined) => (at === undefined ? null : Math.max(0, Math.round(at - up)));
   const uploads = outcomes.filter((o) => o.kind === 'upload');
   const downloads = outcomes.filter((o) => o.kind === 'download');
   const figures = {
@@ -84,6 +85,7 @@ it('an S3 outage costs 503s only, and the service recovers by itself', async () 
     upload_statuses: byStatus(uploads),
     download_statuses: byStatus(downloads),
     s3_down_ms: Math.round(up - stopBegin),
+    s3_start_ms: Math.round(up - startBegin),
     answered_while_down: whileDown.length,
     while_down_statuses: byStatus(whileDown),
     status_500: outcomes.filter((o) => o.status >= 500 && o.status !== 503).length,

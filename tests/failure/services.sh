@@ -64,6 +64,7 @@ rgw_answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:
 rgw_start() {
   rgw_answering && return
   mkdir -p "$RGW_DIR"
+  echo "--- start $(date -u +%FT%T.%3N)" >>"$RGW_DIR/stdout"
   # Options on the command line: the shared ceph.conf only knows the default gateway client.rgw.a.
   setsid radosgw -f -n client.rgw.imgrfailure \
     --rgw-frontends "beast endpoint=127.0.0.1:$RGW_PORT" --rgw-data "$RGW_DIR" --rgw-dns-name localhost \
@@ -86,11 +87,12 @@ case "${1:-}" in
   rabbit-up) rabbit_up ;;
   rabbit-start) rabbit_start ;;
   rabbit-stop) rabbit_stop ;;
-  rabbit-down) rabbit_stop; rm -rf "$RABBIT_DIR" ;;
-  rgw-up) rgw_stop; rgw_start ;;
+  rabbit-down) rabbit_stop ;;
+  rgw-up) rgw_stop; rm -rf "$RGW_DIR"; rgw_start ;;
   rgw-start) rgw_start ;;
   rgw-stop) rgw_stop ;;
-  rgw-down) rgw_stop; rm -rf "$RGW_DIR" ;;
-  down) rabbit_stop; rm -rf "$RABBIT_DIR"; rgw_stop; rm -rf "$RGW_DIR" ;;
+  rgw-down) rgw_stop ;;
+  # Logs stay in the folders for a look after a failure; the next *-up starts afresh.
+  down) rabbit_stop; rgw_stop ;;
   *) echo "usage: $0 rabbit-up|rabbit-start|rabbit-stop|rabbit-down|rgw-up|rgw-start|rgw-stop|rgw-down|down" >&2; exit 2 ;;
 esac

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The failure suite (issue 8): real imgr processes (`node cli/dist/main.js api|worker|sweep`) against a
+# real RabbitMQ and Ceph S3, with real signals and outages:
+#   worker-sigkill        SIGKILL workers again and again during 200 uploads: variants missing 0
+#   broker-restart        stop and start the RabbitMQ node during 60 s of uploads: 500s 0, 503 + Retry-After fast
+#   s3-outage             stop the S3 gateway for 10 s under uploads and downloads: only 503s, recovery time
+#   api-sigterm-ingress   SIGTERM one of two APIs behind the HAProxy ingress under load: failed requests 0, exit 0
+#   purge-sweep           purge the celery queue after uploads: `imgr sweep` restores every variant
+# Each scenario prints one JSON line of figures (with "pass") and appends it to
+# $IMGR_TEST_OUT/failure-suite.jsonl. The broker and the S3 gateway it stops are private to this step
+# (tests/failure/services.sh): other suites sharing the machine's services are not disturbed.
+# Bounded: each scenario has its own deadlines; the whole step is killed after 8 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
+mkdir -p "$IMGR_TEST_OUT"
+
+scripts/services/rabbitmq.sh up   # installs rabbitmq-server; the suite runs its own node on :5673
+scripts/services/ceph-s3.sh up    # the Ceph cluster; the suite adds its own gateway on :7481
+if ! command -v haproxy >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+fi
+node tests/fixtures/make-fixtures.mjs
+npx tsc -b   # the processes run cli/dist: make sure it is current (a no-op after 10-lint-build)
+
+trap 'bash tests/failure/services.sh down' EXIT
+bash tests/failure/services.sh rabbit-up
+bash tests/failure/services.sh rgw-up
+
+export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5673/%2F
+export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:7481 IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
+touch "$IMGR_TEST_OUT/failure-suite.jsonl"
+lines_before=$(wc -l <"$IMGR_TEST_OUT/failure-suite.jsonl")
+status=0
+timeout --kill-after=10 480 npx vitest run --config tests/failure/vitest.config.ts || status=$?
+
+echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
+tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"
+[ "$status" -eq 0 ] || echo "failure suite: FAILED (exit $status)" >&2
+exit "$status"
