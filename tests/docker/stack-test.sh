@@ -177,6 +177,15 @@ wait "$upload" || true
 log "api1 drained an in-flight upload on docker stop ($drain_ms ms, upload 201, exit 0)"
 echo "{\"container\":\"api1\",\"stop_ms\":$drain_ms,\"exit\":0,\"in_flight_upload\":201}" > "$OUT/docker-stop.jsonl"
 
+# The third role of the image: `sweep` runs once (read-only root, non-root) and reports on the bucket, which
+# now holds at least the original of the drained upload.
+sweep_common=("${common[@]/--detach/--rm}")
+report=$(docker run "${sweep_common[@]}" --network host "${app_env[@]}" "$IMGR_IMAGE" sweep 2> "$work/sweep.err") \
+  || { cat "$work/sweep.err" >&2; fail "sweep exited non-zero"; }
+originals=$(node -p 'JSON.parse(process.argv[1]).originals' "$(tail -1 <<<"$report")") || fail "sweep printed no report: $report"
+[ "$originals" -ge 1 ] || fail "sweep saw no original in the bucket: $report"
+log "sweep ran once and exited 0: $(tail -1 <<<"$report")"
+
 # Graceful stop of the others: SIGTERM through tini, exit 0, well before docker's 30 s kill deadline.
 for c in "${containers[@]:1}"; do
   t0=$(date +%s%3N)
