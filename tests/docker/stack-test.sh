@@ -6,8 +6,9 @@
 #   by deploy/ingress/render-static.mjs) running on the host.
 # Then checks: all containers healthy (their own HEALTHCHECK), every process non-root, the root filesystem
 # really read-only, the web container's files, scripts/smoke.sh through the ingress (upload -> four variants ->
-# GET, through the same origin that serves the web page), and a graceful `docker stop` (exit 0, well before
-# the kill deadline). Removes everything it started.
+# GET, through the same origin that serves the web page), an API stopped during an upload (drained, 201),
+# `sweep` run once, and a graceful `docker stop` of the rest (exit 0, well before the kill deadline).
+# Removes everything it started.
 #
 # Networking: API and worker containers use --network host. They must reach RabbitMQ and Ceph RGW, which the
 # service scripts bind to 127.0.0.1, and RabbitMQ's guest user may only log in over loopback; host networking
