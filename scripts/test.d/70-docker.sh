@@ -6,10 +6,13 @@
 #   4. tests/docker/compose-ingress.sh: compose.yaml's ingress-config one-shot run by Compose in the built image;
 #   5. tests/docker/stack-test.sh: API x2, worker x2, web against RabbitMQ and Ceph S3 behind the ingress
 #      config, read-only and non-root, smoke test through one origin, graceful stops; cleans up.
-# Leaves dockerd running (other steps and later runs reuse it and its layer cache).
+# Stops dockerd at the end if this step started it (images and layer cache stay on disk for the next run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/services/docker.sh up
+if ! scripts/services/docker.sh status; then
+  scripts/services/docker.sh up
+  trap 'scripts/services/docker.sh down' EXIT
+fi
 scripts/docker/make-base-images.sh
 bash tests/docker/build-images.sh
 bash tests/docker/compose-ingress.sh
