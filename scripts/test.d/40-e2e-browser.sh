@@ -8,10 +8,12 @@ cd "$(dirname "$0")/../.."
 export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
 mkdir -p "$IMGR_TEST_OUT"
 
-if [ ! -x /usr/bin/chromium ]; then
+# A font as well: without recommends Chromium comes with none, and screenshots would show boxes.
+if [ ! -x /usr/bin/chromium ] || ! compgen -G "/usr/share/fonts/truetype/*/*.ttf" >/dev/null; then
+  packages="chromium fonts-dejavu-core"
   # A fresh machine may have never fetched the package lists.
-  flock /tmp/apt.lock sh -c 'apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }'
+  flock /tmp/apt.lock sh -c "apt-get install -y --no-install-recommends $packages >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y --no-install-recommends $packages; }"
 fi
 
 # IMGR_E2E_SKIP_BUILD=1 reuses the current build (quicker when iterating on the tests).

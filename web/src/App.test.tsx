@@ -312,3 +312,24 @@ describe('clearing the list', () => {
     expect(readHistory(localStorage).map((e) => e.name)).toEqual(['done.png']);
   });
 });
+
+describe('cancelling', () => {
+  it('cancels a file still waiting for its turn at once, and a stale attempt never overwrites a retry', async () => {
+    const { user } = setup({ concurrency: 1 });
+    await user.upload(fileInput(), [fakeFile('first.png', 'image/png'), fakeFile('second.png', 'image/png')]);
+    await until(() => api.uploads.length === 1, 'the first upload');
+    await user.click(card('second.png').getByRole('button', { name: 'Cancel upload of second.png' }));
+    expect(card('second.png').getByRole('alert').textContent).toContain('Cancelled: Cancelled.');
+    // Retried while its first attempt still waits in the queue behind first.png.
+    await user.click(card('second.png').getByRole('button', { name: 'Retry second.png' }));
+    expect(card('second.png').getByText('Waiting…')).toBeTruthy();
+    act(() => {
+      api.uploads[0]?.succeed();
+    });
+    await until(() => api.uploads.length === 2, 'the retried upload');
+    expect(api.uploads[1]?.name).toBe('second.png');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(card('second.png').queryByRole('alert')).toBeNull();
+    expect(api.uploads).toHaveLength(2);
+  });
+});

@@ -73,8 +73,21 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
       const controller = new AbortController();
       controllers.current.set(key, controller);
       const { signal } = controller;
+      // After Retry or Dismiss a newer attempt, or nobody, owns the item: this one must keep quiet.
+      const current = () => controllers.current.get(key) === controller;
+      let started = false;
+      const fail = (error: unknown) => {
+        if (!current()) return;
+        const itemError = toItemError(error);
+        dispatch({ type: 'failed', key, error: itemError });
+        latest.current.announce(`${name} failed: ${itemError.message}`);
+      };
+      // A file still waiting for its turn is cancelled at once, not when its turn comes.
+      signal.addEventListener('abort', () => started || fail(new ApiError('aborted', 'Cancelled.')), { once: true });
+
       limiter(async () => {
         if (signal.aborted) throw new ApiError('aborted', 'Cancelled.');
+        started = true;
         dispatch({ type: 'start', key });
         let shown = -1;
         return api.upload(
@@ -92,17 +105,17 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
       }).then(
         (upload) => {
           const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
-          dispatch({ type: 'uploaded', key, upload, links });
-          latest.current.announce(`${name} uploaded; resizing.`);
           const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links };
           if (upload.delete_token) entry.deleteToken = upload.delete_token;
+          // Stored even if dismissed meanwhile: the image exists on the server and only this entry can delete it.
           latest.current.onUploaded(entry);
+          if (!current()) return;
+          dispatch({ type: 'uploaded', key, upload, links });
+          latest.current.announce(`${name} uploaded; resizing.`);
           watch(key, name, upload, signal);
         },
         (error: unknown) => {
-          const itemError = toItemError(error);
-          dispatch({ type: 'failed', key, error: itemError });
-          latest.current.announce(`${name} failed: ${itemError.message}`);
+          if (started) fail(error);
         },
       );
     },
