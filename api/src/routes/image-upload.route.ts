@@ -27,15 +27,39 @@ function multipartError(error: unknown): unknown {
   return new HttpError('badRequest', { message: 'The multipart body is malformed or incomplete.' });
 }
 
-/** The bytes of the first file part named `file`; other parts are drained and ignored, as the original did. */
+/**
+ * Reads one file part (keeping its bytes or not), refusing it with 413 the moment it passes the
+ * upload limit: the rest of the body is never read. (The plugin's toBuffer() would only notice at
+ * the end of the part, so a chunked body without end would be read until the request timeout.)
+ * The parser may have cut the part at the limit before this listens, hence `truncated`, not 'limit'.
+ */
+function readPart(part: MultipartFile, keep: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const tooLarge = () => reject(new HttpError('tooLarge'));
+    if (part.file.truncated) return tooLarge();
+    part.file.on('limit', tooLarge);
+    part.file.on('data', (chunk: Buffer) => {
+      if (part.file.truncated) return tooLarge();
+      if (keep) chunks.push(chunk);
+    });
+    part.file.once('error', reject);
+    part.file.once('end', () => (part.file.truncated ? tooLarge() : resolve(Buffer.concat(chunks))));
+    part.file.once('close', () => {
+      if (!part.file.readableEnded) reject(new HttpError('badRequest', { message: 'The multipart body is malformed or incomplete.' }));
+    });
+  });
+}
+
+/** The bytes of the first file part named `file`; other parts are read past and ignored, as the original did. */
 async function readFileField(request: FastifyRequest): Promise<Buffer | undefined> {
   let bytes: Buffer | undefined;
   try {
     for await (const part of request.parts({ limits: { files: MAX_FILE_PARTS } })) {
       if (part.type !== 'file') continue;
-      const file = part as MultipartFile;
-      if (file.fieldname === 'file' && bytes === undefined) bytes = await file.toBuffer();
-      else file.file.resume();
+      const wanted = part.fieldname === 'file' && bytes === undefined;
+      const body = await readPart(part as MultipartFile, wanted);
+      if (wanted) bytes = body;
     }
   } catch (error) {
     throw multipartError(error);
