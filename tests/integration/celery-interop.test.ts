@@ -5,14 +5,25 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { fixtures, type ImgrProcess, imgrEnv, repoRoot, s3Storage, services, startImgr, uploadFile, waitFor } from '../support/services.js';
+import {
+  fixtures,
+  type ImgrProcess,
+  imgrEnv,
+  isolatedBroker,
+  repoRoot,
+  s3Storage,
+  startImgr,
+  uploadFile,
+  waitFor,
+} from '../support/services.js';
 
 const python = process.env.IMGR_PYTHON ?? 'python3';
 const script = join(repoRoot, 'tests/interop/celery_side.py');
 const bucket = `imgr-interop-${Date.now().toString(36)}`;
+const broker = isolatedBroker('interop');
 
 async function purgeCeleryQueue(): Promise<void> {
-  const connection = await amqp.connect(services.amqpUrl);
+  const connection = await amqp.connect(broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue('celery', { durable: true });
   await channel.purgeQueue('celery');
@@ -27,16 +38,17 @@ describe('wire compatibility with Python Celery', () => {
       if ('stop' in process) await process.stop();
       else process.kill('SIGKILL');
     }
+    broker.dispose();
   });
 
   it("imgr's API publishes tasks that a Celery worker runs with the original arguments", async () => {
     const record = join(mkdtempSync(join(tmpdir(), 'imgr-interop-')), 'tasks.jsonl');
     const recorder = spawn(python, [script, 'recorder'], {
-      env: { ...process.env, CELERY_BROKER_URL: services.amqpUrl, IMGR_INTEROP_RECORD: record },
+      env: { ...process.env, CELERY_BROKER_URL: broker.url, IMGR_INTEROP_RECORD: record },
       stdio: 'ignore',
     });
     started.push(recorder);
-    const api = await startImgr('api', imgrEnv(bucket));
+    const api = await startImgr('api', imgrEnv(bucket, { CELERY_BROKER_URL: broker.url }));
     started.push(api);
 
     const response = await uploadFile(api.url, readFileSync(join(fixtures, 'photo.png')));
@@ -68,10 +80,10 @@ describe('wire compatibility with Python Celery', () => {
     await store.init();
     const id = `Py${Date.now().toString(36).slice(-6)}`.slice(0, 8).padEnd(8, '0');
     await store.put(`original/${id}`, readFileSync(join(fixtures, 'photo-3mp.jpg')), { contentType: 'image/jpeg' });
-    const worker = await startImgr('worker', imgrEnv(bucket));
+    const worker = await startImgr('worker', imgrEnv(bucket, { CELERY_BROKER_URL: broker.url }));
     started.push(worker);
 
-    await promisify(execFile)(python, [script, 'produce', id], { env: { ...process.env, CELERY_BROKER_URL: services.amqpUrl } });
+    await promisify(execFile)(python, [script, 'produce', id], { env: { ...process.env, CELERY_BROKER_URL: broker.url } });
 
     const sizes = await waitFor(
       async () => {
@@ -82,7 +94,7 @@ describe('wire compatibility with Python Celery', () => {
       200,
     );
     expect(sizes.map((info) => info?.contentType)).toEqual(Array(4).fill('image/jpeg'));
-    const connection = await amqp.connect(services.amqpUrl);
+    const connection = await amqp.connect(broker.url);
     const channel = await connection.createChannel();
     await waitFor(async () => (await channel.checkQueue('celery')).messageCount === 0, 10_000);
     const dead = await channel.checkQueue('imgr.dead-letter');

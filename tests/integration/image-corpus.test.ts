@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import amqp from 'amqplib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourDistance, fitBox, pixels, SIZES, type SizeName, variantsReady } from '../support/images.js';
-import { fixtures, type ImgrProcess, imgrEnv, services, startImgr, uploadFile, waitFor } from '../support/services.js';
+import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, services, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 // The corpus of tests/fixtures/make-fixtures.mjs, uploaded to a real `imgr api` and resized by a
 // real `imgr worker` through RabbitMQ and Ceph S3. Every size of every file is checked for its
@@ -23,19 +22,16 @@ const read = (file: string) => readFileSync(join(fixtures, file));
 describe('image corpus: real photographs through api → RabbitMQ → worker → S3', () => {
   let api: ImgrProcess;
   let worker: ImgrProcess;
+  const broker = isolatedBroker('corpus');
 
   beforeAll(async () => {
-    const connection = await amqp.connect(services.amqpUrl);
-    const channel = await connection.createChannel();
-    await channel.assertQueue('celery', { durable: true });
-    await channel.purgeQueue('celery');
-    await connection.close();
-    api = await startImgr('api', imgrEnv(bucket));
-    worker = await startImgr('worker', imgrEnv(bucket));
+    api = await startImgr('api', imgrEnv(bucket, { CELERY_BROKER_URL: broker.url }));
+    worker = await startImgr('worker', imgrEnv(bucket, { CELERY_BROKER_URL: broker.url }));
   });
   afterAll(async () => {
     await api?.stop();
     await worker?.stop();
+    broker.dispose();
   });
 
   /** Uploads a fixture, checks the original is kept byte for byte, and waits for the four sizes. */

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtures, type ImgrProcess, imgrEnv, s3Storage, services, startImgr, uploadFile, waitFor } from '../support/services.js';
+import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, s3Storage, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 const bucket = `imgr-pipeline-${Date.now().toString(36)}`;
+const broker = isolatedBroker('pipeline');
+const env = (extra: Record<string, string> = {}) => imgrEnv(bucket, { CELERY_BROKER_URL: broker.url, ...extra });
 const SIZES = { big: 1024, medium: 512, small: 256, tiny: 128 } as const;
 
 /** Expected variant size: fit inside the box, aspect ratio kept, never enlarged. */
@@ -29,17 +31,13 @@ describe('upload → queue → worker → four variants, on RabbitMQ and S3, wit
   let worker: ImgrProcess;
 
   beforeAll(async () => {
-    const connection = await amqp.connect(services.amqpUrl);
-    const channel = await connection.createChannel();
-    await channel.assertQueue('celery', { durable: true });
-    await channel.purgeQueue('celery');
-    await connection.close();
-    api = await startImgr('api', imgrEnv(bucket));
-    worker = await startImgr('worker', imgrEnv(bucket));
+    api = await startImgr('api', env());
+    worker = await startImgr('worker', env());
   });
   afterAll(async () => {
     await api?.stop();
     await worker?.stop();
+    broker.dispose();
   });
 
   it.each([
@@ -111,7 +109,7 @@ describe('upload → queue → worker → four variants, on RabbitMQ and S3, wit
   });
 
   it('refuses bad input at the door and leaves nothing in storage or on the queue', async () => {
-    const connection = await amqp.connect(services.amqpUrl);
+    const connection = await amqp.connect(broker.url);
     const channel = await connection.createChannel();
     const before = (await channel.checkQueue('celery')).messageCount;
     const cases: [string, number, string][] = [
@@ -136,7 +134,7 @@ describe('upload → queue → worker → four variants, on RabbitMQ and S3, wit
   });
 
   it('exits 0 on SIGTERM', async () => {
-    const extra = await startImgr('worker', imgrEnv(bucket));
+    const extra = await startImgr('worker', env());
     expect(await extra.stop('SIGTERM')).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtures, type ImgrProcess, imgrEnv, startImgr, uploadFile, waitFor } from '../support/services.js';
+import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 interface ExportedSpan {
   service: string;
@@ -54,6 +54,7 @@ function collector(spans: ExportedSpan[]): Server {
 describe('traces across processes', () => {
   const spans: ExportedSpan[] = [];
   const server = collector(spans);
+  const broker = isolatedBroker('tracing');
   let api: ImgrProcess;
   let worker: ImgrProcess;
 
@@ -62,6 +63,7 @@ describe('traces across processes', () => {
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const env = imgrEnv(`imgr-tracing-${Date.now().toString(36)}`, {
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      CELERY_BROKER_URL: broker.url,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       LOG_LEVEL: 'info',
     });
@@ -72,6 +74,7 @@ describe('traces across processes', () => {
     await api?.stop();
     await worker?.stop();
     server.close();
+    broker.dispose();
   });
 
   it('links the upload request, the task messages and each resize in the worker into one trace', async () => {

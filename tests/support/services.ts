@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,29 @@ export function s3Storage(bucket: string) {
     region: 'us-east-1',
     credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
   });
+}
+
+/**
+ * A RabbitMQ virtual host of the test file's own, so its `celery` queue sees no message of another
+ * suite running at the same time (another suite's worker would dead-letter tasks for images it
+ * cannot find in its own bucket). Falls back to the default vhost without rabbitmqctl.
+ */
+export function isolatedBroker(label: string): { url: string; dispose(): void } {
+  const vhost = `imgr-${label}-${Date.now().toString(36)}`;
+  try {
+    execFileSync('rabbitmqctl', ['add_vhost', vhost], { stdio: 'ignore' });
+    execFileSync('rabbitmqctl', ['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'], { stdio: 'ignore' });
+  } catch {
+    return { url: services.amqpUrl, dispose() {} };
+  }
+  const url = new URL(services.amqpUrl);
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  return {
+    url: url.toString(),
+    dispose() {
+      execFileSync('rabbitmqctl', ['delete_vhost', vhost], { stdio: 'ignore' });
+    },
+  };
 }
 
 /** The environment of the original application, pointed at the test services. */
