@@ -1,6 +1,6 @@
 import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, baseUrl, fixture, fixturePath, openBrowser, screenshot } from './browser.ts';
+import { accessibilityViolations, type Browser, baseUrl, fixture, fixturePath, openBrowser, screenshot } from './browser.ts';
 
 // Three real photographs (JPEG 3 MP, JPEG 4 MP, PNG 1600 px) from tests/fixtures/make-fixtures.mjs.
 const PHOTOS = [
@@ -73,6 +73,7 @@ describe('the upload page in Chromium', () => {
     await page.getByText(/^Images up to 26\.2 MB each: JPEG, PNG, GIF, WEBP, AVIF\.$/).waitFor();
     expect(await page.getByLabel('Images to upload').getAttribute('accept')).toBe('image/jpeg,image/png,image/gif,image/webp,image/avif');
     await screenshot(page, '01-empty');
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('uploads three dropped photos with real progress bars, then shows their twelve sizes', async () => {
@@ -158,6 +159,7 @@ describe('the upload page in Chromium', () => {
       .filter({ hasText: /All sizes of .* are done/ })
       .waitFor({ state: 'attached' });
     await screenshot(page, '03-ready');
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(await mine().getByRole('listitem').count()).toBe(3);
   });
 
@@ -248,6 +250,7 @@ describe('the upload page in Chromium', () => {
       'Unreadable image: The file is damaged or truncated and cannot be read as an image.',
     );
     await screenshot(page, '07-errors');
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('tells when the server cannot be reached, and retries once back online', async () => {
@@ -311,6 +314,7 @@ describe('the upload page in Chromium', () => {
     expect(lightBackground).toBe('rgb(246, 247, 249)');
     expect(darkBackground).toBe('rgb(16, 18, 23)');
     await screenshot(page, '11-phone-dark');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
     await screenshot(page, '12-desktop-dark');
     await page.emulateMedia({ colorScheme: 'light' });

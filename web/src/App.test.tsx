@@ -333,3 +333,10 @@ describe('cancelling', () => {
     expect(api.uploads).toHaveLength(2);
   });
 });
+
+describe('configuration', () => {
+  it('shows why config.json was not used', () => {
+    render(<App api={api} storage={window.localStorage} warning="config.json is unusable (HTTP 404); using this site as the API." />);
+    expect(screen.getByRole('alert').textContent).toBe('config.json is unusable (HTTP 404); using this site as the API.');
+  });
+});
