@@ -158,6 +158,14 @@ describe('the upload page in Chromium', () => {
       .getByTestId('announcer')
       .filter({ hasText: /All sizes of .* are done/ })
       .waitFor({ state: 'attached' });
+    // My uploads shows each tiny size too, trying again if it asked before the worker wrote it.
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll<HTMLImageElement>('li.saved img')).filter((i) => i.complete && i.naturalWidth > 0).length ===
+        3,
+      undefined,
+      { timeout: 30_000, polling: 100 },
+    );
     await screenshot(page, '03-ready');
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(await mine().getByRole('listitem').count()).toBe(3);

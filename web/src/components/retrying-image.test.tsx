@@ -18,10 +18,12 @@ describe('RetryingImage', () => {
     expect(img().getAttribute('src')).toBe('http://h/image/a/tiny');
 
     fireEvent.error(img());
+    expect(img().hasAttribute('data-waiting')).toBe(true);
     act(() => vi.advanceTimersByTime(999));
     expect(img().getAttribute('src')).toBe('http://h/image/a/tiny');
     act(() => vi.advanceTimersByTime(1));
     expect(img().getAttribute('src')).toBe('http://h/image/a/tiny?try=1');
+    expect(img().hasAttribute('data-waiting')).toBe(false);
 
     fireEvent.error(img());
     act(() => vi.advanceTimersByTime(2000));

@@ -34,6 +34,8 @@ export function RetryingImage({ src, attempts = 5, onGiveUp, alt, ...rest }: Ret
       {...rest}
       alt={alt}
       src={url}
+      // Hidden between tries, so no broken-image icon flashes.
+      data-waiting={waiting || undefined}
       onError={() => {
         if (attempt < attempts) setWaiting(true);
         else onGiveUp?.();
