@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds every image of deploy/docker unchanged with the engine's default builder (the classic one on the
-# build machines), prints the sizes and checks what the images promise without running the stack:
+# build machines) and once more with BuildKit, prints the sizes and checks what the images promise without
+# running the stack:
 #   - size targets: imgr <= 200 MB, imgr-web <= 50 MB (MB = 10^6 bytes, as `docker image ls` counts);
 #   - a non-root USER, a HEALTHCHECK, an init as entrypoint, OCI labels filled from the build args;
 #   - no shell in the imgr image; no credentials in any image's environment or history;
 #   - the `npm ci` layers stay cached when only source code changes (rebuild of a context with one edit).
-# env: IMGR_IMAGE (imgr:test), IMGR_WEB_IMAGE (imgr-web:test), SKIP_CACHE_CHECK=1, IMGR_TEST_OUT
+# env: IMGR_IMAGE (imgr:test), IMGR_WEB_IMAGE (imgr-web:test), SKIP_CACHE_CHECK=1, SKIP_BUILDKIT=1, IMGR_TEST_OUT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -41,8 +42,8 @@ build deploy/docker/web.Dockerfile "$IMGR_WEB_IMAGE" "$ctx" "$OUT/docker-build-w
 size_of() { docker image inspect -f '{{.Size}}' "$1"; }
 imgr_size=$(size_of "$IMGR_IMAGE")
 web_size=$(size_of "$IMGR_WEB_IMAGE")
-printf 'image sizes: %s %d MB (target <= 200 MB), %s %d MB (target <= 50 MB)\n' \
-  "$IMGR_IMAGE" $((imgr_size / 1000000)) "$IMGR_WEB_IMAGE" $((web_size / 1000000))
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+echo "image sizes: $IMGR_IMAGE $(mb "$imgr_size") MB (target <= 200 MB), $IMGR_WEB_IMAGE $(mb "$web_size") MB (target <= 50 MB)"
 docker image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^(REPOSITORY|${IMGR_IMAGE%%:*}|${IMGR_WEB_IMAGE%%:*}|node|busybox)" || true
 printf '{"imgr_bytes":%d,"web_bytes":%d}\n' "$imgr_size" "$web_size" > "$OUT/docker-image-sizes.json"
 [ "$imgr_size" -le 200000000 ] || fail "$IMGR_IMAGE is $imgr_size bytes, over 200 MB"
@@ -83,6 +84,31 @@ docker run --rm --read-only --entrypoint /usr/local/bin/node -w /app/core "$IMGR
   --input-type=module -e 'import sharp from "sharp"; const b = await sharp({create:{width:8,height:8,channels:3,background:"#000"}}).png().toBuffer(); if (b.length < 8) process.exit(1)' \
   || fail "sharp does not load in $IMGR_IMAGE"
 echo "build-images: no shell in $IMGR_IMAGE, node $node_version, sharp loads" >&2
+
+# The same Dockerfiles with BuildKit (the issue: both builders must work). Docker 20.10's own client drives
+# the daemon's built-in BuildKit without buildx; newer clients need the buildx plugin.
+buildkit_build() {
+  if docker buildx version >/dev/null 2>&1; then
+    docker buildx build --load "$@"
+  elif /usr/bin/docker version --format '{{.Client.Version}}' 2>/dev/null | grep -q '^20\.'; then
+    DOCKER_BUILDKIT=1 /usr/bin/docker build "$@"
+  else
+    fail "no BuildKit client (buildx plugin or docker 20.10 client) to check the BuildKit build"
+  fi
+}
+if [ "${SKIP_BUILDKIT:-0}" != 1 ]; then
+  for spec in imgr:imgr.Dockerfile imgr-web:web.Dockerfile; do
+    name=${spec%%:*} file=${spec#*:}
+    buildkit_build --progress=plain -f "$ctx/deploy/docker/$file" -t "$name:buildkit-check" \
+      --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" "$ctx" > "$OUT/docker-buildkit-$name.log" 2>&1 \
+      || { tail -30 "$OUT/docker-buildkit-$name.log" >&2; fail "BuildKit build of $file"; }
+  done
+  docker run --rm --read-only --entrypoint /usr/local/bin/node -w /app/core imgr:buildkit-check --input-type=module \
+    -e 'import sharp from "sharp"; await sharp({create:{width:8,height:8,channels:3,background:"#000"}}).png().toBuffer()' \
+    || fail "the BuildKit-built imgr image does not run"
+  echo "build-images: BuildKit builds both Dockerfiles too ($(mb "$(size_of imgr:buildkit-check)") MB, $(mb "$(size_of imgr-web:buildkit-check)") MB)" >&2
+  docker image rm imgr:buildkit-check imgr-web:buildkit-check >/dev/null
+fi
 
 # Layer order: a source-only change must reuse the cached `npm ci` layers.
 if [ "${SKIP_CACHE_CHECK:-0}" != 1 ]; then
