@@ -21,8 +21,9 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // Suites share one RabbitMQ and one S3 server: run files one after the other.
-          fileParallelism: false,
+          // Suites start real imgr processes on a 2-core machine: one file at a time, in one fork.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
       ...(existsSync('web/vitest.config.ts') ? ['web/vitest.config.ts'] : []),

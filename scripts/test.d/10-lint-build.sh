@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Lint and format check (Biome), then the strict TypeScript build of every workspace and the web page.
+# Lint and format check (Biome), the strict TypeScript build of every workspace and the web page,
+# then a type check of the tests themselves (the build leaves *.test.ts and tests/ out).
 set -euo pipefail
 npx biome ci .
 npm run build
+npx tsc -p tsconfig.tests.json

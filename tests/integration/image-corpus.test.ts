@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourDistance, fitBox, pixels, SIZES, type SizeName, variantsReady } from '../support/images.js';
-import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, services, startImgr, uploadFile, waitFor } from '../support/services.js';
+import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 // The corpus of tests/fixtures/make-fixtures.mjs, uploaded to a real `imgr api` and resized by a
 // real `imgr worker` through RabbitMQ and Ceph S3. Every size of every file is checked for its
@@ -45,12 +45,12 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     const variants = await waitFor(() => variantsReady(api.url, id), 90_000, 100);
     const meta = Object.fromEntries(
       await Promise.all(VARIANT_NAMES.map(async (name) => [name, await sharp(variants[name], { animated: true }).metadata()] as const)),
-    ) as Record<SizeName, sharp.Metadata>;
+    ) as Record<SizeName, Metadata>;
     return { id, bytes, contentType: original.headers.get('content-type'), variants, meta };
   }
 
   /** No EXIF (so no GPS), no XMP, no IPTC, and not a trace of the camera's strings in the bytes. */
-  function expectNoMetadata(variant: Buffer, meta: sharp.Metadata) {
+  function expectNoMetadata(variant: Buffer, meta: Metadata) {
     expect(meta.exif).toBeUndefined();
     expect(meta.xmp).toBeUndefined();
     expect(meta.iptc).toBeUndefined();
