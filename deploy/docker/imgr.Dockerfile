@@ -1,7 +1,7 @@
 # imgr server image: one image for every back-end role.
 #   docker run imgr:<sha> api      HTTP API (the default command)
 #   docker run imgr:<sha> worker   resize worker (serves /health, /metrics on PORT too)
-#   docker run imgr:<sha> sweep    one-shot cleanup job
+#   docker run imgr:<sha> sweep    one pass re-enqueueing missing variants, then exit (periodic job)
 # One image rather than api/worker images: they are the same TypeScript code (cli/dist/main.js dispatches on
 # the command) with the same dependencies (sharp, the S3 and AMQP clients), so two images would be two
 # identical builds to run, scan, push and keep in step. One build, one tag to deploy; the command picks the role.
@@ -47,7 +47,7 @@ COPY worker/package.json worker/
 COPY cli/package.json cli/
 COPY web/package.json web/
 # Then drop what node never loads at run time (type declarations, source maps, TypeScript sources, docs, the
-# packages' own tests): about 25 MB of the 80 MB. Licence files stay.
+# packages' own tests): about half of node_modules on disk. Licence files stay.
 RUN npm ci --no-audit --no-fund --omit=dev --workspace core --workspace api --workspace worker --workspace cli \
     && rm -rf web node_modules/@imgr/web \
     && find node_modules -type d \( -name test -o -name tests -o -name __tests__ -o -name docs -o -name example \
@@ -116,7 +116,8 @@ ENV NODE_ENV=production \
 # The unprivileged user of the node base image (uid 1000), numeric so no user database lookup is needed.
 USER 1000:1000
 EXPOSE 8080
-# Liveness through the app's own route with node's fetch: no curl or shell in the image.
+# Liveness through the app's own route with node's fetch: no curl or shell in the image. It probes loopback,
+# which the app listens on with the default HOST (0.0.0.0) and with HOST=127.0.0.1.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["/usr/local/bin/node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # tini as PID 1: forwards SIGTERM/SIGINT to node (which drains and exits 0 by itself) and reaps zombies.
