@@ -3,12 +3,15 @@
 #   - actionlint on .github/workflows (syntax, expressions, action inputs, and shellcheck on every run: block);
 #   - .gitlab-ci.yml: YAML parse + structure (tests/pipelines/check-gitlab-ci.py), shellcheck on its scripts;
 #   - shellcheck on the deploy and smoke scripts the pipelines call;
+#   - gitleaks over the git history, the same secret scan the pipelines run;
 #   - tests/pipelines/deploy-flow.sh: the deploy script's decisions (wait, smoke, revert) against a simulated
 #     Nomad CLI and a real `imgr all`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ACTIONLINT_VERSION=v1.7.12
+GITLEAKS_VERSION=v8.28.0   # same as the pipelines' ghcr.io/gitleaks/gitleaks image
+tools=${IMGR_TOOLS_DIR:-$HOME/.cache/imgr-tools}
 need_apt() {   # need_apt <command> <package>
   command -v "$1" >/dev/null 2>&1 && return 0
   flock /tmp/apt.lock sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2" >/dev/null
@@ -18,12 +21,15 @@ need_apt jq jq
 need_apt curl curl
 python3 -c 'import yaml' 2>/dev/null || need_apt no-such-command python3-yaml
 
-gobin=${ACTIONLINT_BIN_DIR:-$HOME/.cache/imgr-tools/actionlint-$ACTIONLINT_VERSION}
-if [ ! -x "$gobin/actionlint" ]; then
-  mkdir -p "$gobin"
-  GOBIN=$gobin go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
-fi
-"$gobin/actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
+go_tool() {   # go_tool <name> <module/cmd@version>: installs once into $tools/<name>-<version>/, prints the path
+  local dir="$tools/$1-${2##*@}"
+  [ -x "$dir/$1" ] || { mkdir -p "$dir" && GOBIN=$dir go install "$2"; }
+  echo "$dir/$1"
+}
+actionlint=$(go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION")
+gitleaks=$(go_tool gitleaks "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION")
+
+"$actionlint" -shellcheck "$(command -v shellcheck)" .github/workflows/*.yml
 workflows=(.github/workflows/*.yml)
 echo "actionlint: ${#workflows[@]} workflow files clean"
 
@@ -53,5 +59,10 @@ echo "shellcheck: ${#jobs[@]} GitLab job scripts clean"
 shellcheck scripts/smoke.sh scripts/deploy/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
   tests/pipelines/*.sh scripts/test.d/65-*.sh scripts/test.d/70-docker.sh
 echo "shellcheck: deploy, smoke and docker scripts clean"
+
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  "$gitleaks" git . --redact --no-banner --exit-code 1 --log-level warn
+  echo "gitleaks: no secret in $(git rev-list --count HEAD) commits"
+fi
 
 bash tests/pipelines/deploy-flow.sh
