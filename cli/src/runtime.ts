@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Api, buildApi, createImageService, registerHealthRoutes } from '@imgr/api';
 import {
@@ -26,7 +27,7 @@ export interface Running {
 }
 
 function defaultWebDir(config: Config): string | undefined {
-  const candidate = config.env.IMGR_WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const candidate = resolve(config.env.IMGR_WEB_DIR ?? fileURLToPath(new URL('../../web/dist', import.meta.url)));
   return existsSync(`${candidate}/index.html`) ? candidate : undefined;
 }
 
@@ -110,12 +111,22 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     }, 5000).unref();
   }
 
+  // Once stopping, every response asks its client to close the connection. A keep-alive connection
+  // that was busy when the server began to close would otherwise stay open, idle, after its last
+  // response, and hold the exit until IMGR_SHUTDOWN_TIMEOUT_MS.
+  let stopping = false;
+  http.addHook('onSend', async (_request, reply, payload) => {
+    if (stopping) reply.header('connection', 'close');
+    return payload;
+  });
+
   const url = await http.listen({ port: env.PORT, host: env.HOST });
   logger.info({ url, role, storage: storage.name, queue: queue.name }, 'imgr started');
 
   return {
     url,
     async stop() {
+      stopping = true;
       setDraining();
       drainWorker();
       clearInterval(depthTimer);
