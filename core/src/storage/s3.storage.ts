@@ -81,7 +81,13 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
       maxAttempts: 2,
       requestHandler: {
         connectionTimeout: 2_000,
+        // Time to the response headers: an S3 that stops answering fails the call (503 upstream)
+        // instead of holding the request; without throwOnRequestTimeout the SDK only logs a warning.
         requestTimeout: options.requestTimeoutMs ?? 10_000,
+        throwOnRequestTimeout: true,
+        // Idle time while a body streams: generous, because a slow client legitimately pauses the
+        // download of an original through backpressure.
+        socketTimeout: 60_000,
         httpAgent: { keepAlive: true, maxSockets: 128 },
       },
     });
