@@ -111,17 +111,17 @@ haproxy_pid=$!
 log "front: $front_source on 127.0.0.1:$FRONT_PORT"
 
 # Every container reports healthy through its own HEALTHCHECK (node fetch /health; busybox wget).
-deadline=$((SECONDS + 120))
+deadline=$((SECONDS + 180))
 for c in "${containers[@]}"; do
   while :; do
     state=$(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c")
     [ "$state" = "running healthy" ] && break
     case "$state" in exited*|dead*|*unhealthy) fail "$c is $state" ;; esac
-    [ "$SECONDS" -lt "$deadline" ] || fail "$c not healthy after 120 s ($state)"
+    [ "$SECONDS" -lt "$deadline" ] || fail "$c not healthy after 180 s ($state)"
     sleep 1
   done
 done
-log "all ${#containers[@]} containers healthy after $((SECONDS - deadline + 120)) s"
+log "all ${#containers[@]} containers healthy after $((SECONDS - deadline + 180)) s"
 
 # Non-root: every process of every container, seen from the host.
 for c in "${containers[@]}"; do
