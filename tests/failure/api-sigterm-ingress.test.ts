@@ -9,7 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { freePort, repoRoot, waitFor } from '../support/services.js';
-import { bucketFor, byStatus, closedLoop, download, maxLatency, now, processes, purgeQueues, report, sleep, upload } from './harness.js';
+import {
+  bucketFor,
+  byStatus,
+  closedLoop,
+  download,
+  maxLatency,
+  now,
+  processes,
+  purgeQueues,
+  removeBucket,
+  report,
+  sleep,
+  upload,
+} from './harness.js';
 
 /**
  * HAProxy checks /health/ready every 1 s and removes a server after 2 failures (`inter 1s fall 2`):
@@ -30,6 +43,7 @@ afterAll(async () => {
     await once(haproxy, 'exit');
   }
   await procs.stopAll();
+  await removeBucket(bucket);
 });
 
 /** The production ingress config with its public binds moved to loopback test ports. */

@@ -12,6 +12,7 @@ import {
   processes,
   purgeQueues,
   queueState,
+  removeBucket,
   report,
   sleep,
   upload,
@@ -33,6 +34,7 @@ const procs = processes();
 afterAll(async () => {
   await control('rabbit-start');
   await procs.stopAll();
+  await removeBucket(bucket);
 });
 
 it('a broker restart costs 503s with Retry-After, never a 500, a hang or an upload', async () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { VARIANTS } from '@imgr/core';
 import amqp from 'amqplib';
 import { fixtures, type ImgrProcess, imgrEnv, repoRoot, s3Storage, services, startImgr } from '../support/services.js';
@@ -13,7 +14,7 @@ const servicesScript = join(import.meta.dirname, 'services.sh');
 export const now = (): number => performance.now();
 
 /** Stops and starts the suite's private broker and S3 gateway (tests/failure/services.sh). */
-export async function control(action: 'rabbit-stop' | 'rabbit-start' | 'rgw-stop' | 'rgw-start'): Promise<void> {
+export async function control(action: 'rabbit-stop' | 'rabbit-kill' | 'rabbit-start' | 'rgw-stop' | 'rgw-start'): Promise<void> {
   await run('bash', [servicesScript, action], { timeout: 90_000 });
 }
 
@@ -249,4 +250,32 @@ export function processes() {
       await Promise.all(alive.map((p) => p.stop('SIGKILL').catch(() => undefined)));
     },
   };
+}
+
+/**
+ * Deletes a scenario's bucket and everything in it. The test cluster keeps objects in memory
+ * (memstore, 4 GiB): a suite run writes ~0.6 GB that must not stay behind.
+ */
+export async function removeBucket(bucket: string): Promise<void> {
+  const client = new S3Client({
+    endpoint: services.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
+  });
+  try {
+    for (;;) {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+      if (keys.length === 0) break;
+      for (let i = 0; i < keys.length; i += 32) {
+        await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
+      }
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if ((error as Error).name !== 'NoSuchBucket') throw error;
+  } finally {
+    client.destroy();
+  }
 }

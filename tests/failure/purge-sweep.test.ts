@@ -14,6 +14,7 @@ import {
   now,
   processes,
   purgeQueues,
+  removeBucket,
   report,
   upload,
   waitForVariants,
@@ -24,7 +25,10 @@ const bucket = bucketFor('purge');
 const procs = processes();
 const run = promisify(execFile);
 
-afterAll(() => procs.stopAll());
+afterAll(async () => {
+  await procs.stopAll();
+  await removeBucket(bucket);
+});
 
 /** One `imgr sweep` run as a process; returns its JSON report. */
 async function sweep(): Promise<{ originals: number; complete: number; requeued: number; tasks: number }> {

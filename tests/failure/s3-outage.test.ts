@@ -14,6 +14,7 @@ import {
   openLoop,
   processes,
   purgeQueues,
+  removeBucket,
   report,
   sleep,
   upload,
@@ -34,6 +35,7 @@ const procs = processes();
 afterAll(async () => {
   await control('rgw-start');
   await procs.stopAll();
+  await removeBucket(bucket);
 });
 
 it('an S3 outage costs 503s only, and the service recovers by itself', async () => {

@@ -3,7 +3,7 @@
 # suite sharing the machine's broker and gateway (scripts/services/*.sh). Same packages, same Ceph
 # cluster (its RGW is a second gateway on the cluster that scripts/services/ceph-s3.sh started).
 #
-#   rabbit-up | rabbit-stop | rabbit-start | rabbit-down     node imgr-failure@localhost, AMQP on 127.0.0.1:5673
+#   rabbit-up | rabbit-stop | rabbit-kill | rabbit-start | rabbit-down   node imgr-failure@localhost, AMQP on 127.0.0.1:5673
 #   rgw-up    | rgw-stop    | rgw-start    | rgw-down        S3 on 127.0.0.1:7481
 #   down                                                     both
 #
@@ -49,6 +49,12 @@ rabbit_stop() {
   wait_until 30 port_closed "$RABBIT_PORT"
 }
 
+# A crash: SIGKILL to the node's Erlang VM, no goodbye to the clients.
+rabbit_kill() {
+  [ -f "$RABBIT_DIR/pid" ] && kill -9 "$(cat "$RABBIT_DIR/pid")" 2>/dev/null || true
+  wait_until 10 port_closed "$RABBIT_PORT"
+}
+
 rabbit_up() {
   rabbit_stop
   rm -rf "$RABBIT_DIR"
@@ -87,6 +93,7 @@ case "${1:-}" in
   rabbit-up) rabbit_up ;;
   rabbit-start) rabbit_start ;;
   rabbit-stop) rabbit_stop ;;
+  rabbit-kill) rabbit_kill ;;
   rabbit-down) rabbit_stop ;;
   rgw-up) rgw_stop; rm -rf "$RGW_DIR"; rgw_start ;;
   rgw-start) rgw_start ;;
@@ -94,5 +101,5 @@ case "${1:-}" in
   rgw-down) rgw_stop ;;
   # Logs stay in the folders for a look after a failure; the next *-up starts afresh.
   down) rabbit_stop; rgw_stop ;;
-  *) echo "usage: $0 rabbit-up|rabbit-start|rabbit-stop|rabbit-down|rgw-up|rgw-start|rgw-stop|rgw-down|down" >&2; exit 2 ;;
+  *) echo "usage: $0 rabbit-up|rabbit-start|rabbit-stop|rabbit-kill|rabbit-down|rgw-up|rgw-start|rgw-stop|rgw-down|down" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ import {
   processes,
   purgeQueues,
   queueState,
+  removeBucket,
   report,
   sleep,
   upload,
@@ -26,7 +27,10 @@ const KILL_EVERY_MS = [1000, 2000] as const;
 const bucket = bucketFor('sigkill');
 const procs = processes();
 
-afterAll(() => procs.stopAll());
+afterAll(async () => {
+  await procs.stopAll();
+  await removeBucket(bucket);
+});
 
 it('SIGKILLed workers lose no accepted upload', async () => {
   await purgeQueues();

@@ -1,0 +1,53 @@
+// Regression: an API given SIGTERM while a keep-alive client had an upload in flight answered it,
+// then waited for that client to close its idle connection, and only exited when
+// IMGR_SHUTDOWN_TIMEOUT_MS (20 s) ran out. Found by the failure suite; fixed in cli/src/runtime.ts
+// (responses sent while stopping carry `Connection: close`).
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { afterAll, expect, it } from 'vitest';
+import { bucketFor, now, PHOTOS, processes, removeBucket, sleep } from './harness.js';
+
+const bucket = bucketFor('keepalive');
+const procs = processes();
+const agent = new Agent({ keepAlive: true });
+
+afterAll(async () => {
+  agent.destroy();
+  await procs.stopAll();
+  await removeBucket(bucket);
+});
+
+function multipart(bytes: Buffer): { body: Buffer; type: string } {
+  const boundary = `imgr${Date.now()}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+  return {
+    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    type: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+it('an API stopped with a keep-alive upload in flight answers it and exits at once, not at the deadline', async () => {
+  const api = await procs.start('api', bucket, { IMGR_SHUTDOWN_TIMEOUT_MS: '15000' });
+  const { body, type } = multipart((PHOTOS[0] as (typeof PHOTOS)[number]).bytes);
+  const exit = once(api.child, 'exit') as Promise<[number | null]>;
+
+  // Half of the body is sent before SIGTERM and the rest after, so the upload is surely in flight.
+  const upload = request(`${api.url}/image`, { method: 'POST', agent, headers: { 'content-type': type, 'content-length': body.length } });
+  const answered = once(upload, 'response');
+  upload.write(body.subarray(0, body.length >> 1));
+  await sleep(300);
+  const term = now();
+  api.child.kill('SIGTERM');
+  await sleep(200);
+  upload.end(body.subarray(body.length >> 1));
+  const [response] = (await answered) as [import('node:http').IncomingMessage];
+  response.resume();
+
+  const [code] = await exit;
+  const exitMs = now() - term;
+  expect(response.statusCode).toBe(201);
+  expect(response.headers.connection).toBe('close');
+  expect(code).toBe(0);
+  expect(api.output()).not.toContain('shutdown deadline passed');
+  expect(exitMs).toBeLessThan(5000);
+});
