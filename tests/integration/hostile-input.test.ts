@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listKeys, removeBucket, testS3Client } from '../support/buckets.js';
 import * as files from '../support/hostile-files.js';
 import { type Answer, BOUNDARY, exchange, multipart, type Part, requestHead, send, sendRaw, trickle } from '../support/raw-http.js';
-import { fixtures, type ImgrProcess, imgrEnv, services, startImgr } from '../support/services.js';
+import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr } from '../support/services.js';
 
 // Hostile input against a real `imgr api` process on RabbitMQ and Ceph S3, started with small
 // limits. Every case asserts the status, the JSON error code, that the process still answers
@@ -582,42 +581,15 @@ describe('hostile input against a real imgr api on RabbitMQ and S3', () => {
   let api: ImgrProcess;
   let connection: ChannelModel;
   let channel: Channel;
-  let vhost: string | undefined;
-  const s3 = new S3Client({
-    endpoint: services.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
-  });
-
-  async function objectCount(): Promise<number> {
-    let count = 0;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-      count += page.KeyCount ?? 0;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return count;
-  }
+  // A broker vhost of its own, so nothing else publishing to `celery` can disturb the counts.
+  const broker = isolatedBroker('hostile');
+  const s3 = testS3Client();
+  const objectCount = async () => (await listKeys(s3, bucket)).length;
   const queued = async () => (await channel.checkQueue('celery')).messageCount;
 
   beforeAll(async () => {
-    // A broker vhost of its own, so nothing else publishing to `celery` can disturb the counts.
-    let brokerUrl = services.amqpUrl;
-    try {
-      const name = `imgr-hostile-${Date.now().toString(36)}`;
-      execFileSync('rabbitmqctl', ['add_vhost', name], { stdio: 'ignore' });
-      execFileSync('rabbitmqctl', ['set_permissions', '-p', name, 'guest', '.*', '.*', '.*'], { stdio: 'ignore' });
-      vhost = name;
-      const url = new URL(services.amqpUrl);
-      url.pathname = `/${encodeURIComponent(name)}`;
-      brokerUrl = url.toString();
-    } catch {
-      // No rabbitmqctl here (a remote broker): share its default vhost.
-    }
-    api = await startImgr('api', imgrEnv(bucket, { CELERY_BROKER_URL: brokerUrl, ...LIMITS }));
-    connection = await amqp.connect(brokerUrl);
+    api = await startImgr('api', imgrEnv(bucket, { CELERY_BROKER_URL: broker.url, ...LIMITS }));
+    connection = await amqp.connect(broker.url);
     channel = await connection.createChannel();
     await channel.assertQueue('celery', { durable: true });
   });
@@ -626,7 +598,8 @@ describe('hostile input against a real imgr api on RabbitMQ and S3', () => {
     await connection?.close();
     await api?.stop();
     s3.destroy();
-    if (vhost) execFileSync('rabbitmqctl', ['delete_vhost', vhost], { stdio: 'ignore' });
+    broker.dispose();
+    await removeBucket(bucket);
   });
 
   it('has at least 30 named cases', () => {

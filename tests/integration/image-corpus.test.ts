@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeBucket } from '../support/buckets.js';
 import { colourDistance, fitBox, pixels, SIZES, type SizeName, variantsReady } from '../support/images.js';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
@@ -32,6 +33,7 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     await api?.stop();
     await worker?.stop();
     broker.dispose();
+    await removeBucket(bucket);
   });
 
   /** Uploads a fixture, checks the original is kept byte for byte, and waits for the four sizes. */
