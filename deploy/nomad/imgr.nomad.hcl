@@ -87,10 +87,12 @@ job "imgr" {
     # Must stay healthy this long: catches crash loops right after start.
     min_healthy_time = "15s"
     # Time for one allocation to become healthy (image pull on a fresh node included)...
-    healthy_deadline = "3m"
+    healthy_deadline = "2m"
     # ...and it must stay below progress_deadline, otherwise the deployment fails on the
-    # progress deadline before an allocation could even be marked unhealthy.
-    progress_deadline = "5m"
+    # progress deadline before an allocation could even be marked unhealthy. A canary that keeps
+    # crashing is rescheduled within the deployment, so a broken version is only declared failed
+    # (and reverted) at this deadline: measured on a dev agent, 5 min with 5m, hence 3m.
+    progress_deadline = "3m"
     stagger           = "10s"
   }
 
@@ -99,7 +101,7 @@ job "imgr" {
     max_parallel     = 1
     health_check     = "checks"
     min_healthy_time = "10s"
-    healthy_deadline = "3m"
+    healthy_deadline = "2m"
   }
 
   # ------------------------------------------------------------------ API
@@ -250,15 +252,15 @@ job "imgr" {
       auto_revert       = true
       health_check      = "checks"
       min_healthy_time  = "15s"
-      healthy_deadline  = "3m"
-      progress_deadline = "6m"
+      healthy_deadline  = "2m"
+      progress_deadline = "3m"
     }
 
     migrate {
       max_parallel     = 1
       health_check     = "checks"
       min_healthy_time = "10s"
-      healthy_deadline = "3m"
+      healthy_deadline = "2m"
     }
 
     network {

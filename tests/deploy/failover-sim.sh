@@ -34,6 +34,7 @@ KILL_AFTER_MS=${KILL_AFTER_MS:-4000}
 MAX_CRASH_FAILOVER_MS=${MAX_CRASH_FAILOVER_MS:-2000}
 VERIFY_DEADLINE_MS=${VERIFY_DEADLINE_MS:-120000}
 FWD_PID=
+CLEAN_S3=0
 
 now_ms() { date +%s%3N; }
 log() { echo "[failover-sim] $*" >&2; }
@@ -47,6 +48,8 @@ cleanup() {
   ip link del "$P-host" 2>/dev/null
   for n in vm1 vm2 cl sw; do ip netns del "$P-$n" 2>/dev/null; done
   rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1
+  # The test S3 server keeps its objects in memory: leave nothing behind.
+  [ "$CLEAN_S3" = 1 ] && timeout 120 node tests/deploy/s3-empty-bucket.mjs http://127.0.0.1:7480 "$BUCKET" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -57,6 +60,7 @@ done
 [ -f cli/dist/main.js ] || { log "cli/dist/main.js missing: run npm run build"; exit 1; }
 scripts/services/rabbitmq.sh up >&2
 scripts/services/ceph-s3.sh up >&2
+CLEAN_S3=1
 cleanup
 rm -rf "$R"
 mkdir -p "$R" "$OUT"

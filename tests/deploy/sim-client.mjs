@@ -43,12 +43,12 @@ function request(url, { method = 'GET', headers = {}, body } = {}) {
 }
 
 async function testImage() {
-  const { data, info } = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#336699' } })
+  const { data, info } = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#336699' } })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  // Some noise so the PNG is not trivially small.
-  const noise = randomBytes(data.length / 8);
-  for (let i = 0; i < noise.length; i++) data[i * 8] = noise[i];
+  // A little noise so the PNG is not trivially small (~10 KB).
+  const noise = randomBytes(data.length / 64);
+  for (let i = 0; i < noise.length; i++) data[i * 64] = noise[i];
   return sharp(data, { raw: info }).png().toBuffer();
 }
 
