@@ -5,8 +5,10 @@
 #   2. the ingress template renders to a config `haproxy -c` accepts, which routes as specified,
 #      health-checks and reloads without failing a request (tests/deploy/ingress-routing.test.mjs);
 #   3. every playbook passes `ansible-playbook --syntax-check`, and ansible-lint's production profile;
-#   4. the keepalived configuration rendered from the role passes `keepalived -t` (in a network
-#      namespace that has a vxlan100 interface, as the VMs do), for VRRPv3 and for VRRPv2 with auth.
+#   4. keepalived's chk_ingress script fails when the ingress is down or being stopped by Nomad
+#      (tests/deploy/keepalived-chk.test.mjs); the keepalived configuration rendered from the role
+#      passes `keepalived -t` (in a network namespace with a vxlan100 interface, as the VMs have),
+#      for VRRPv3 and for VRRPv2 with authentication.
 # Nomad and Consul binaries are not needed (nor available to CI).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +37,7 @@ fi
 export IMGR_HCL2JSON_DIR=$HCL_DIR
 
 echo "--- nomad jobs and ingress config"
-node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/ingress-routing.test.mjs \
+node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
   2>&1 | tee "$OUT/deploy-static-node.txt"
 [ "${PIPESTATUS[0]}" = 0 ]
 
