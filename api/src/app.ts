@@ -2,8 +2,8 @@ import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import { DependencyError, extractTraceContext, type Logger, type Metrics, type Span, SpanKind, type Tracer } from '@imgr/core';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import { HttpError } from './http-errors.js';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { HttpError, rawErrorResponse } from './http-errors.js';
 import type { ImageService } from './image.service.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.route.js';
 import { registerDeleteRoute } from './routes/image-delete.route.js';
@@ -40,9 +40,32 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // imgr writes its own access line (with the trace id) in the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
-    // Slow clients cannot hold a connection and a buffer forever.
+    // Slow clients cannot hold a connection and a buffer forever. Node enforces these only when they
+    // are given to createServer (with a checking interval), not when set on the server afterwards.
+    http: {
+      requestTimeout: options.requestTimeoutMs,
+      headersTimeout: Math.min(options.requestTimeoutMs, 10_000),
+      connectionsCheckingInterval: 500,
+    },
     requestTimeout: options.requestTimeoutMs,
     connectionTimeout: options.requestTimeoutMs,
+    // Any id the router sees reaches our own validation ("invalid id" JSON) instead of a bare 414.
+    maxParamLength: 16_384,
+    // Errors raised before routing answer with the catalogue's JSON like everything else.
+    frameworkErrors: (_error, _request, reply) => {
+      const error = new HttpError('badRequest', { message: 'The URL is not valid percent-encoding.' });
+      (reply as unknown as FastifyReply).status(error.status).send(error.body());
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return;
+      const kind =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? 'headersTooLarge'
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 'requestTimeout'
+            : 'badRequest';
+      socket.end(rawErrorResponse(kind));
+    },
     keepAliveTimeout: 65_000,
     forceCloseConnections: 'idle',
     return503OnClosing: true,

@@ -48,3 +48,28 @@ export class HttpError extends Error {
     return { error: this.code, message: this.message, ...this.details.extra };
   }
 }
+
+/**
+ * A complete raw HTTP response for errors Node's parser raises before any route runs (malformed
+ * framing, oversized headers, a request that took too long): the same JSON bodies as the rest.
+ */
+export function rawErrorResponse(kind: 'badRequest' | 'requestTimeout' | 'headersTooLarge'): string {
+  const { status, reason, code, message } =
+    kind === 'headersTooLarge'
+      ? {
+          status: 431,
+          reason: 'Request Header Fields Too Large',
+          code: 'headers-too-large',
+          message: 'The request headers are larger than the server accepts.',
+        }
+      : { ...HTTP_ERRORS[kind], reason: kind === 'badRequest' ? 'Bad Request' : 'Request Timeout' };
+  const body = JSON.stringify({ error: code, message });
+  return [
+    `HTTP/1.1 ${status} ${reason}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}

@@ -18,7 +18,7 @@ describe('detectFormat', () => {
 });
 
 describe('looksComplete', () => {
-  it.each(['jpeg', 'png', 'webp', 'gif'] as const)('accepts a whole %s and refuses its first half', async (format) => {
+  it.each(['jpeg', 'png', 'webp', 'gif', 'avif'] as const)('accepts a whole %s and refuses its first half', async (format) => {
     const whole = await solidImage(64, 64, format);
     expect(looksComplete(format, whole)).toBe(true);
     expect(looksComplete(format, whole.subarray(0, Math.floor(whole.length / 2)))).toBe(false);

@@ -50,6 +50,23 @@ export function looksComplete(format: ImageFormat, bytes: Buffer): boolean {
     case 'webp':
       return bytes.length >= 12 && bytes.readUInt32LE(4) + 8 <= bytes.length;
     case 'avif':
-      return true; // no cheap end marker: the header probe and the decoder catch damage
+      return boxesFillFile(bytes);
   }
+}
+
+/** ISO-BMFF (AVIF): the top-level boxes must follow one another to exactly the end of the file. */
+function boxesFillFile(bytes: Buffer): boolean {
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (offset + 8 > bytes.length) return false;
+    let size = bytes.readUInt32BE(offset);
+    if (size === 0) return true; // "extends to the end of the file"
+    if (size === 1) {
+      if (offset + 16 > bytes.length) return false;
+      size = Number(bytes.readBigUInt64BE(offset + 8));
+    }
+    if (size < 8) return false;
+    offset += size;
+  }
+  return offset === bytes.length;
 }
