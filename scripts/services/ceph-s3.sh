@@ -90,7 +90,8 @@ mon cluster log file = $D/log/cluster.log
 [osd]
 osd data = $D/osd/ceph-\$id
 osd objectstore = memstore
-memstore device bytes = 4294967296
+# in RAM: room for every suite of one CI run (suites delete their buckets afterwards)
+memstore device bytes = 8589934592
 osd op num shards = 1
 osd op num threads per shard = 2
 [client.rgw.a]
