@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { removeBucket } from '../support/buckets.js';
 import {
   fixtures,
   type ImgrProcess,
@@ -39,6 +40,7 @@ describe('wire compatibility with Python Celery', () => {
       else process.kill('SIGKILL');
     }
     broker.dispose();
+    await removeBucket(bucket);
   });
 
   it("imgr's API publishes tasks that a Celery worker runs with the original arguments", async () => {

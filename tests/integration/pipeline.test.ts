@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeBucket } from '../support/buckets.js';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, s3Storage, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 const bucket = `imgr-pipeline-${Date.now().toString(36)}`;
@@ -38,6 +39,7 @@ describe('upload → queue → worker → four variants, on RabbitMQ and S3, wit
     await api?.stop();
     await worker?.stop();
     broker.dispose();
+    await removeBucket(bucket);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
+import { removeBucket } from '../support/buckets.js';
 import { s3Storage, services } from '../support/services.js';
 
 testStorage('S3 (Ceph RADOS Gateway)', () => s3Storage('imgr-contract'));
@@ -20,6 +21,7 @@ describe('S3 storage on a real server', () => {
     expect(head.$metadata.httpStatusCode).toBe(200);
     client.destroy();
     await store.dispose();
+    await removeBucket(bucket);
   });
 
   it('round-trips a 15 MB binary object byte for byte', async () => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeBucket } from '../support/buckets.js';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 interface ExportedSpan {
@@ -55,13 +56,14 @@ describe('traces across processes', () => {
   const spans: ExportedSpan[] = [];
   const server = collector(spans);
   const broker = isolatedBroker('tracing');
+  const bucket = `imgr-tracing-${Date.now().toString(36)}`;
   let api: ImgrProcess;
   let worker: ImgrProcess;
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const env = imgrEnv(`imgr-tracing-${Date.now().toString(36)}`, {
+    const env = imgrEnv(bucket, {
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       CELERY_BROKER_URL: broker.url,
       OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -75,6 +77,7 @@ describe('traces across processes', () => {
     await worker?.stop();
     server.close();
     broker.dispose();
+    await removeBucket(bucket);
   });
 
   it('links the upload request, the task messages and each resize in the worker into one trace', async () => {
