@@ -55,7 +55,8 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 1000;
   const log = options.logger.child({ component: DRIVER });
   let link: Promise<Link> | undefined;
-  let consumer: { handler: JobHandler; options: ConsumeOptions; channel?: Channel; tag?: string } | undefined;
+  let activeModel: ChannelModel | undefined;
+  let consumer: { handler: JobHandler; options: ConsumeOptions; channel?: Channel; model?: ChannelModel; tag?: string } | undefined;
   const inFlight = new Set<Promise<void>>();
   let reconnectTimer: NodeJS.Timeout | undefined;
   let reconnectAttempt = 0;
@@ -82,28 +83,55 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
     model.on('error', (error: Error) => log.warn({ err: error.message }, 'broker connection error'));
     model.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked publishing (resource alarm)'));
     model.on('close', () => {
+      // Only the connection in use matters: one that failed half-way or came too late was never used.
+      if (model !== activeModel) return;
+      activeModel = undefined;
       link = undefined;
-      if (consumer) consumer.channel = undefined;
+      if (consumer?.model === model) {
+        consumer.channel = undefined;
+        consumer.model = undefined;
+      }
       if (!disposed) {
         log.warn('broker connection closed');
         scheduleReconnect();
       }
     });
-    const publisher = await model.createConfirmChannel();
-    publisher.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
-    await publisher.assertQueue(queue, { durable: true });
-    await publisher.assertQueue(deadLetterQueue, { durable: true });
-    return { model, publisher };
+    try {
+      const publisher = await model.createConfirmChannel();
+      publisher.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
+      await publisher.assertQueue(queue, { durable: true });
+      await publisher.assertQueue(deadLetterQueue, { durable: true });
+      return { model, publisher };
+    } catch (error) {
+      // A broker still starting can accept the connection and then fail the channel: close it.
+      await model.close().catch(() => undefined);
+      throw error;
+    }
   }
 
+  /** The shared connection, opened on first use and again after a loss, bounded in time. */
   function connection(): Promise<Link> {
     if (disposed) return Promise.reject(new DependencyError('queue', `[${DRIVER}] disposed`, false));
-    link ??= open().catch((error: unknown) => {
-      link = undefined;
-      throw error instanceof DependencyError
-        ? error
-        : new DependencyError('queue', `[${DRIVER}] cannot reach the broker: ${errorMessage(error)}`, true, { cause: error });
-    });
+    if (!link) {
+      const attempt = open();
+      link = withTimeout(attempt, options.publishTimeoutMs, 'connect').then(
+        (opened) => {
+          activeModel = opened.model;
+          return opened;
+        },
+        (error: unknown) => {
+          link = undefined;
+          // A connection that completes after its deadline is closed, not leaked.
+          attempt.then(
+            (late) => late.model.close().catch(() => undefined),
+            () => undefined,
+          );
+          throw error instanceof DependencyError
+            ? error
+            : new DependencyError('queue', `[${DRIVER}] cannot reach the broker: ${errorMessage(error)}`, true, { cause: error });
+        },
+      );
+    }
     return link;
   }
 
@@ -152,7 +180,8 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
   }
 
   async function startConsumer(): Promise<void> {
-    if (!consumer || disposed) return;
+    // One consumer per process: a reconnect that finds one already running has nothing to do.
+    if (!consumer || disposed || consumer.channel) return;
     const { model } = await connection();
     const channel = await model.createChannel();
     channel.on('error', (error: Error) => log.warn({ err: error.message }, 'consume channel error'));
@@ -171,6 +200,7 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
       { noAck: false },
     );
     current.channel = channel;
+    current.model = model;
     current.tag = reply.consumerTag;
     reconnectAttempt = 0;
     log.info({ queue, prefetch: current.options.prefetch }, 'consuming');
