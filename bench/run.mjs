@@ -19,6 +19,7 @@ import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
 import { pipelineRun } from './lib/pipeline.mjs';
 import { pidsOf, sampleProcesses } from './lib/procfs.mjs';
 import { machineInfo, writeReport } from './lib/report.mjs';
+import { startGateway } from './lib/rgw.mjs';
 import { rawGet, rawPut, s3Client } from './lib/s3raw.mjs';
 import { summarize } from './lib/stats.mjs';
 
@@ -33,6 +34,9 @@ const settings = {
   rates: [5, 10],
   only: new Set((process.env.BENCH_ONLY ?? 'sharp,upload,worker,serve,pipeline').split(',')),
 };
+// BENCH_RGW=shared measures through the shared gateway of scripts/services/ceph-s3.sh instead of a
+// gateway of the benchmark's own on the same Ceph cluster (see lib/rgw.mjs).
+const ownGateway = process.env.BENCH_RGW !== 'shared';
 const s3 = {
   endpoint: process.env.IMGR_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:7480',
   accessKey: process.env.IMGR_TEST_S3_ACCESS_KEY ?? 'test',
@@ -79,10 +83,12 @@ async function emptyBucket(client) {
   } while (token);
 }
 
-/** Pids of the shared services, for RSS and CPU accounting. */
+let gateway;
+
+/** Pids of the services, for RSS and CPU accounting. */
 function servicePids() {
   const named = {};
-  const rgw = pidsOf('radosgw -f')[0];
+  const rgw = gateway?.pid ?? pidsOf('client.rgw.a')[0];
   const osd = pidsOf('ceph-osd')[0];
   const mon = pidsOf('ceph-mon')[0];
   const beam = pidsOf('beam.smp').find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rabbit'));
@@ -225,6 +231,7 @@ async function round(index, client, photos) {
       };
       result.proc[`worker-${label}`] = drained.proc;
       photo.sampleId = ids[0];
+      await deleteImages(client, ids.slice(1));
       log(
         `worker ${label}: ${fmt(drained.rate)} images/s over a backlog of ${backlog} (${fmt(result.worker[label].ratioToSharp, 2)} of the sharp limit), CPU ${fmt(drained.cpuMsPerImage, 0)} ms/image in the worker (sharp alone ${fmt(result.sharp[label]?.cpuMsPerImage, 0)}) + ${fmt(drained.serviceCpuMsPerImage, 0)} in S3/broker, worker RSS peak ${fmt(drained.proc.rss.worker.peak, 0)} MiB, foreign CPU ${fmt(drained.proc.foreignCpuPct, 0)}%`,
       );
@@ -232,7 +239,6 @@ async function round(index, client, photos) {
       await worker.stop();
       worker = undefined;
     }
-    await emptyRaw(client);
 
     worker = await startImgr('worker', imgrEnv());
     const named = { api: api.pid, worker: worker.pid };
@@ -305,7 +311,7 @@ async function round(index, client, photos) {
         };
         result.proc[`pipeline-${rate}`] = run.proc;
         log(
-          `pipeline ${rate}/s: ${run.result.ready}/${run.result.count} ready, p50 ${fmt(lat.p50)} p95 ${fmt(lat.p95)} p99 ${fmt(lat.p99)} max ${fmt(lat.max)} ms (lower bound p99 ${fmt(result.pipeline[rate].lowerBound.p99)}), RSS api ${fmt(run.proc.rss.api.peak, 0)} worker ${fmt(run.proc.rss.worker.peak, 0)} MiB, foreign CPU ${fmt(run.proc.foreignCpuPct, 0)}%`,
+          `pipeline ${rate}/s: ${run.result.ready}/${run.result.count} ready${run.result.failed ? ` (${run.result.failures.join(', ')})` : ''}, p50 ${fmt(lat.p50)} p95 ${fmt(lat.p95)} p99 ${fmt(lat.p99)} max ${fmt(lat.max)} ms (lower bound p99 ${fmt(result.pipeline[rate].lowerBound.p99)}), RSS api ${fmt(run.proc.rss.api.peak, 0)} worker ${fmt(run.proc.rss.worker.peak, 0)} MiB, foreign CPU ${fmt(run.proc.foreignCpuPct, 0)}%`,
         );
       }
       pipeAgent.destroy();
@@ -314,21 +320,19 @@ async function round(index, client, photos) {
     await worker?.stop();
     await api.stop();
     httpAgent.destroy();
+    await emptyBucket(client);
   }
   return result;
 }
 
-/** Deletes the raw-PUT objects of the storage-limit runs (the bucket lives in Ceph's memory). */
-async function emptyRaw(client) {
-  let token;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
-    const keys = (page.Contents ?? []).map((o) => o.Key);
-    for (let i = 0; i < keys.length; i += 32) {
-      await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+/** Deletes the objects of the given images (the test cluster keeps every byte in memory). */
+async function deleteImages(client, ids) {
+  const keys = ids.flatMap((id) => ['original', 'big', 'medium', 'small', 'tiny'].map((kind) => `${kind}/${id}`));
+  for (let i = 0; i < keys.length; i += 32) {
+    await Promise.all(
+      keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(() => undefined)),
+    );
+  }
 }
 
 async function main() {
@@ -338,6 +342,11 @@ async function main() {
     '15mp': { file: join(fixtures, 'photo-15mp.jpg') },
   };
   for (const photo of Object.values(photos)) photo.bytes = readFileSync(photo.file);
+  if (ownGateway) {
+    gateway = await startGateway({ port: num('BENCH_RGW_PORT', 7481) });
+    s3.endpoint = gateway.endpoint;
+    log(`S3: a gateway of the benchmark's own on the Ceph cluster, ${gateway.endpoint}`);
+  }
   const client = s3Client(s3);
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const started = new Date();
@@ -354,6 +363,7 @@ async function main() {
       // left for the next run, which deletes it first
     }
     client.destroy();
+    await gateway?.stop();
   }
   const results = {
     started: started.toISOString(),
@@ -364,6 +374,7 @@ async function main() {
     photos: Object.fromEntries(
       Object.entries(photos).map(([k, p]) => [k, { file: p.file.slice(repoRoot.length + 1), bytes: p.bytes.length }]),
     ),
+    s3: ownGateway ? 'own-gateway' : 'shared-gateway',
     rounds,
   };
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });

@@ -31,6 +31,18 @@ export function processEnv() {
   return env;
 }
 
+/** Children still running, killed if the suite itself dies (Ctrl-C, an exception). */
+export const children = new Set();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 export async function freePort() {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -40,12 +52,15 @@ export async function freePort() {
   return port;
 }
 
-export async function startImgr(role, env) {
+/** `nodeArgs`: extra node flags, e.g. `--cpu-prof` (BENCH_NODE_ARGS) to profile imgr under load. */
+export async function startImgr(role, env, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'cli/dist/main.js'), role], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -26,6 +26,8 @@ export function send(httpAgent, { method = 'GET', url, headers = {}, body, keepB
       res.on('error', (error) => resolve({ status: 0, error, bytes }));
     });
     req.on('error', (error) => resolve({ status: 0, error, bytes: 0 }));
+    // A server that never answers must not stall the run: count it as an error after 30 s.
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
     req.end(body);
   });
 }
@@ -44,7 +46,9 @@ export function multipartFile(bytes, filename, type = 'image/jpeg') {
 /**
  * Closed loop: `concurrency` clients each send their next request as soon as the previous one is
  * answered, for `durationMs` after `warmupMs` of unrecorded traffic. `task()` resolves with
- * `{ ok: boolean }`; latencies (ms) are kept for the ok ones.
+ * `{ ok: boolean, status }`. Every answer that arrives inside the window counts (the rate is
+ * answers in the window per second, so a request hanging past the window lowers it); latencies
+ * (ms) are kept for the ok ones.
  */
 export async function closedLoop({ concurrency, durationMs, warmupMs = 1000, task }) {
   const start = performance.now();
@@ -58,7 +62,7 @@ export async function closedLoop({ concurrency, durationMs, warmupMs = 1000, tas
       const t0 = performance.now();
       const result = await task();
       const t1 = performance.now();
-      if (t0 < measureFrom || t1 > end) continue; // count only requests wholly inside the window
+      if (t1 < measureFrom || t1 > end) continue;
       statuses[result.status] = (statuses[result.status] ?? 0) + 1;
       if (result.ok) latencies.push(t1 - t0);
       else errors++;
