@@ -40,18 +40,39 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
   const storage = tracing ? withStorageTracing(storageFromConfig(config), telemetry.tracer) : storageFromConfig(config);
   const queue = tracing ? withQueueTracing(queueFromConfig(config, logger), telemetry.tracer) : queueFromConfig(config, logger);
 
-  // Storage that is not there yet (a MinIO still starting) is waited for, within reason.
-  await retry(() => storage.init(), {
-    attempts: 20,
+  // Storage that is not there yet (a MinIO still starting, a slow bucket creation) does not stop
+  // the process: it listens at once (liveness green, readiness red) and keeps preparing the bucket
+  // in the background; the worker starts consuming once it is ready.
+  let stopping = false;
+  let storageReady = false;
+  const storageInit = retry(() => (stopping ? Promise.resolve() : storage.init()), {
+    attempts: Number.POSITIVE_INFINITY,
     baseDelayMs: 250,
-    maxDelayMs: 3000,
-    retryable: (error) => error instanceof DependencyError && error.retryable,
+    maxDelayMs: 5000,
+    retryable: (error) => !stopping && error instanceof DependencyError && error.retryable,
     onRetry: (error, attempt) => logger.warn({ err: errorMessage(error), attempt }, 'storage not ready; retrying'),
-  });
+  }).then(
+    () => {
+      storageReady = !stopping;
+    },
+    (error: unknown) => {
+      if (stopping) return;
+      // A permanent refusal (wrong credentials, a bucket name the server rejects) needs an operator:
+      // exit so the orchestrator's restart policy and alerts see it.
+      logger.fatal({ err: errorMessage(error) }, 'storage cannot be prepared');
+      process.exit(1);
+    },
+  );
   await queue.init().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'broker not reachable yet; will retry on use'));
 
   const readiness = [
-    { name: 'storage', check: () => storage.check() },
+    {
+      name: 'storage',
+      check: async () => {
+        if (!storageReady) throw new Error('bucket not prepared yet');
+        await storage.check();
+      },
+    },
     { name: 'queue', check: () => queue.check() },
   ];
   let api: Api | undefined;
@@ -101,8 +122,10 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       concurrency: env.IMGR_WORKER_CONCURRENCY,
       maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
     });
-    await queue.consume(resizer.handle, { prefetch: env.IMGR_WORKER_PREFETCH });
     drainWorker = resizer.drain;
+    void storageInit.then(() =>
+      stopping || !storageReady ? undefined : queue.consume(resizer.handle, { prefetch: env.IMGR_WORKER_PREFETCH }),
+    );
     depthTimer = setInterval(() => {
       queue
         .depth()
@@ -114,7 +137,6 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
   // Once stopping, every response asks its client to close the connection. A keep-alive connection
   // that was busy when the server began to close would otherwise stay open, idle, after its last
   // response, and hold the exit until IMGR_SHUTDOWN_TIMEOUT_MS.
-  let stopping = false;
   http.addHook('onSend', async (_request, reply, payload) => {
     if (stopping) reply.header('connection', 'close');
     return payload;

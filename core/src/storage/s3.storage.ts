@@ -94,9 +94,10 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     return client;
   };
   const fail = (error: unknown, action: string, key: string): never => {
-    throw new DependencyError('storage', `[${DRIVER}] ${action} ${key}: ${(error as Error).name ?? 'error'}`, isRetryable(error), {
-      cause: error,
-    });
+    // HEAD answers have no body, so the SDK can only name them "Unknown": the status says more.
+    const status = statusOf(error);
+    const detail = `${(error as Error).name ?? 'error'}${status ? ` (HTTP ${status})` : ''}`;
+    throw new DependencyError('storage', `[${DRIVER}] ${action} ${key}: ${detail}`, isRetryable(error), { cause: error });
   };
 
   async function head(key: string): Promise<ObjectInfo | null> {
