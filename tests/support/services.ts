@@ -89,7 +89,7 @@ export interface ImgrProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the built `imgr <role>` as a real process and waits until it answers /health. */
+/** Runs the built `imgr <role>` as a real process and waits until it is ready (storage and broker reachable). */
 export async function startImgr(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<ImgrProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
@@ -105,7 +105,8 @@ export async function startImgr(role: 'all' | 'api' | 'worker', env: Record<stri
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => child.exitCode === null && (await fetch(`${url}/health`)).ok, 30_000);
+    // Ready, not only alive: the process listens before its bucket is prepared.
+    await waitFor(async () => child.exitCode === null && (await fetch(`${url}/health/ready`)).ok, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`imgr ${role} did not start: ${output}`, { cause: error });
