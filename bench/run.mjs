@@ -7,7 +7,9 @@
 // Writes docs/benchmarks.md, docs/benchmarks-latency.svg and bench/results/latest.json.
 // Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (8, closed-loop window), BENCH_PIPELINE_SECONDS
 // (30), BENCH_POLL_MS (10, shortest poll interval), BENCH_UPLOAD_CONCURRENCY (8), BENCH_GET_CONCURRENCY (16), BENCH_ONLY
-// (comma list of phases: sharp,upload,worker,serve,pipeline), BENCH_NO_DOCS=1 (print only), and
+// (comma list of phases: sharp,upload,worker,serve,pipeline), BENCH_BACKLOG (600 3 MP images for the
+// worker; two thirds of it for 15 MP), BENCH_NO_DOCS=1 (print only), BENCH_SOURCE=worktree (measure
+// the working tree's build rather than a build of HEAD, see lib/snapshot.mjs), and
 // imgr's own tuning variables (IMGR_WORKER_CONCURRENCY, UV_THREADPOOL_SIZE, ...), passed to imgr.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { pidsOf, sampleProcesses } from './lib/procfs.mjs';
 import { machineInfo, writeReport } from './lib/report.mjs';
 import { startGateway } from './lib/rgw.mjs';
 import { rawGet, rawPut, s3Client } from './lib/s3raw.mjs';
+import { buildSnapshot } from './lib/snapshot.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const num = (name, fallback) => (process.env[name] !== undefined ? Number(process.env[name]) : fallback);
@@ -30,6 +33,7 @@ const settings = {
   pipelineSeconds: num('BENCH_PIPELINE_SECONDS', 30),
   pollMs: num('BENCH_POLL_MS', 10),
   uploadConcurrency: num('BENCH_UPLOAD_CONCURRENCY', 8),
+  backlog: num('BENCH_BACKLOG', 600),
   getConcurrency: num('BENCH_GET_CONCURRENCY', 16),
   rates: [5, 10],
   only: new Set((process.env.BENCH_ONLY ?? 'sharp,upload,worker,serve,pipeline').split(',')),
@@ -63,10 +67,18 @@ function setUp() {
   sh('rabbitmqctl', ['-q', 'set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*']);
   log('fixtures and build');
   const fixtures = sh('node', ['tests/fixtures/make-fixtures.mjs']).trim().split('\n').pop();
-  try {
-    sh('npx', ['tsc', '-b'], { stdio: 'inherit' });
-  } catch {
-    log('warning: tsc -b failed; measuring the last built cli/dist');
+  if (process.env.BENCH_SOURCE === 'worktree') {
+    try {
+      sh('npx', ['tsc', '-b'], { stdio: 'inherit' });
+    } catch {
+      log('warning: tsc -b failed; measuring the last built cli/dist');
+    }
+    app.commit = `working tree on ${sh('git', ['rev-parse', '--short', 'HEAD']).trim()}`;
+  } else {
+    const snapshot = buildSnapshot(repoRoot);
+    app.root = snapshot.dir;
+    app.commit = snapshot.commit;
+    log(`measuring commit ${snapshot.commit}, built in ${snapshot.dir}`);
   }
   return fixtures;
 }
@@ -118,7 +130,7 @@ async function observed(named, body) {
 }
 
 function sharpLimit(file) {
-  const out = sh(process.execPath, [join(repoRoot, 'bench/sharp-limit.mjs'), file, String(settings.seconds)], {
+  const out = sh(process.execPath, [join(app.root, 'bench/sharp-limit.mjs'), file, String(settings.seconds)], {
     env: { ...process.env, ...processEnv() },
   });
   return JSON.parse(out.trim().split('\n').pop());
@@ -140,6 +152,28 @@ async function uploadLoop(base, httpAgent, upload, ids) {
       return { ok: answer.status === 201, status: answer.status };
     },
   });
+}
+
+/** Uploads `count` copies as fast as the upload limit allows; returns their ids. */
+async function uploadMany(base, httpAgent, upload, count) {
+  const ids = [];
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: settings.uploadConcurrency }, async () => {
+      while (started < count) {
+        started++;
+        const answer = await send(httpAgent, {
+          method: 'POST',
+          url: `${base}/image`,
+          headers: upload.headers,
+          body: upload.body,
+          keepBody: true,
+        });
+        if (answer.status === 201) ids.push(JSON.parse(answer.body.toString('utf8')).id);
+      }
+    }),
+  );
+  return ids;
 }
 
 /**
@@ -216,8 +250,17 @@ async function round(index, client, photos) {
       log(
         `upload ${label}: ${fmt(up.result.rate)}/s (${fmt(up.result.rate / put.result.rate, 2)} of raw PUT), p50 ${fmt(lat.p50)} p99 ${fmt(lat.p99)} ms, errors ${up.result.errors}, API RSS peak ${fmt(up.proc.rss.api.peak, 0)} MiB, foreign CPU ${fmt(up.proc.foreignCpuPct, 0)}%`,
       );
-      // Everything uploaded so far (warm-up included) is in the queue.
-      const backlog = ids.length;
+      // The worker gets a backlog of a fixed size: the upload window's images go (the test cluster
+      // keeps every byte in memory), then a fresh backlog is uploaded with no worker running.
+      sh('rabbitmqctl', ['-q', 'purge_queue', '-p', VHOST, 'celery']);
+      await deleteImages(client, ids);
+      const backlogIds = await uploadMany(
+        api.url,
+        httpAgent,
+        multipartFile(photo.bytes, `photo-${label}.jpg`),
+        label === '3mp' ? settings.backlog : Math.round((settings.backlog * 2) / 3),
+      );
+      const backlog = backlogIds.length;
       const drained = await drain(backlog, { api: api.pid });
       worker = drained.worker;
       result.worker[label] = {
@@ -230,8 +273,8 @@ async function round(index, client, photos) {
         proc: drained.proc,
       };
       result.proc[`worker-${label}`] = drained.proc;
-      photo.sampleId = ids[0];
-      await deleteImages(client, ids.slice(1));
+      photo.sampleId = backlogIds[0];
+      await deleteImages(client, backlogIds.slice(1));
       log(
         `worker ${label}: ${fmt(drained.rate)} images/s over a backlog of ${backlog} (${fmt(result.worker[label].ratioToSharp, 2)} of the sharp limit), CPU ${fmt(drained.cpuMsPerImage, 0)} ms/image in the worker (sharp alone ${fmt(result.sharp[label]?.cpuMsPerImage, 0)}) + ${fmt(drained.serviceCpuMsPerImage, 0)} in S3/broker, worker RSS peak ${fmt(drained.proc.rss.worker.peak, 0)} MiB, foreign CPU ${fmt(drained.proc.foreignCpuPct, 0)}%`,
       );
@@ -375,6 +418,7 @@ async function main() {
       Object.entries(photos).map(([k, p]) => [k, { file: p.file.slice(repoRoot.length + 1), bytes: p.bytes.length }]),
     ),
     s3: ownGateway ? 'own-gateway' : 'shared-gateway',
+    commit: app.commit,
     rounds,
   };
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });

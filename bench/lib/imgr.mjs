@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 
+/** Where the measured build lives: the repository itself or a snapshot of HEAD (lib/snapshot.mjs). */
+export const app = { root: repoRoot, commit: 'working tree' };
+
 /**
  * The runtime environment baked into deploy/docker/imgr.Dockerfile, so the benchmark measures what
  * the image runs; each may be overridden from the environment of `npm run bench`.
@@ -55,7 +58,7 @@ export async function freePort() {
 /** `nodeArgs`: extra node flags, e.g. `--cpu-prof` (BENCH_NODE_ARGS) to profile imgr under load. */
 export async function startImgr(role, env, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'cli/dist/main.js'), role], {
+  const child = spawn(process.execPath, [...nodeArgs, join(app.root, 'cli/dist/main.js'), role], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

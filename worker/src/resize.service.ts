@@ -31,16 +31,28 @@ export function failureKey(imageId: string): string {
   return `failed/${imageId}`;
 }
 
+/** Images this worker finished recently: later tasks for them are acknowledged without any I/O. */
+const REMEMBERED_IMAGES = 4096;
+
 /**
  * Makes the variants of an image. A task for any size renders every missing size from one decode;
  * tasks for sizes already made are acknowledged without work, and tasks for the same image that
  * arrive together share one render.
+ *
+ * On a first delivery the original is fetched while storage is asked which sizes exist (one round
+ * trip instead of two: a fresh upload has none); a redelivered message asks first, as the original
+ * may not be needed at all. Tasks of an image this worker has just finished need no storage at all.
  */
 export function createResizeService(options: ResizeServiceOptions) {
   const { storage, metrics } = options;
   const log = options.logger.child({ component: 'resize-service' });
   const limit = createLimiter(options.concurrency);
   const inFlight = new Map<string, Promise<number>>();
+  const finished = new Set<string>();
+  const remember = (imageId: string) => {
+    finished.add(imageId);
+    if (finished.size > REMEMBERED_IMAGES) finished.delete(finished.values().next().value as string);
+  };
   let draining = false;
 
   const io = <T>(operation: () => Promise<T>): Promise<T> =>
@@ -64,11 +76,18 @@ export function createResizeService(options: ResizeServiceOptions) {
   }
 
   /** Returns how many variants it wrote. */
-  async function renderMissing(imageId: string): Promise<number> {
-    const existing = await io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
+  async function renderMissing(imageId: string, redelivered: boolean): Promise<number> {
+    const existence = io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
+    const readOriginal = () => io(() => storage.readBuffer(objectKey('original', imageId)));
+    let pending: ReturnType<typeof readOriginal> | undefined;
+    if (!redelivered) {
+      pending = readOriginal();
+      pending.catch(() => undefined); // settled below, after the existence check
+    }
+    const existing = await existence;
     const missing = VARIANTS.filter((_, index) => existing[index] === null);
     if (missing.length === 0) return 0;
-    const original = await io(() => storage.readBuffer(objectKey('original', imageId)));
+    const original = await (pending ?? readOriginal());
     if (!original) throw new PermanentJobError('missing-original', `no original stored for image ${imageId}`);
     const format = detectFormat(original.body);
     if (!format) {
@@ -102,8 +121,14 @@ export function createResizeService(options: ResizeServiceOptions) {
     if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
     const started = process.hrtime.bigint();
     let run = inFlight.get(job.imageId);
+    if (!run && finished.has(job.imageId)) run = Promise.resolve(0);
     if (!run) {
-      run = renderMissing(job.imageId).finally(() => inFlight.delete(job.imageId));
+      run = renderMissing(job.imageId, job.redelivered)
+        .then((written) => {
+          remember(job.imageId);
+          return written;
+        })
+        .finally(() => inFlight.delete(job.imageId));
       inFlight.set(job.imageId, run);
     }
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
