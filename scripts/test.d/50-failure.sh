@@ -23,12 +23,24 @@ fi
 node tests/fixtures/make-fixtures.mjs
 npx tsc -b   # the processes run cli/dist: make sure it is current (a no-op after 10-lint-build)
 
-trap 'bash tests/failure/services.sh down' EXIT
+# Free ports and a folder of this run's own: a second run on the same machine gets its own broker.
+read -r IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT < <(node -e '
+  const net = require("node:net");
+  const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
+  setTimeout(() => { console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); }, 100);')
+IMGR_FAILURE_DIR=$(mktemp -d /tmp/imgr-failure.XXXXXX)
+export IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT IMGR_FAILURE_DIR
+cleanup() {
+  bash tests/failure/services.sh down
+  # Logs of the broker and the gateway stay for a look when the suite failed.
+  [ "${status:-1}" -ne 0 ] || rm -rf "$IMGR_FAILURE_DIR"
+}
+trap cleanup EXIT
 bash tests/failure/services.sh rabbit-up
 bash tests/failure/services.sh rgw-up
 
-export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5673/%2F
-export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:7481 IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
+export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$IMGR_FAILURE_RABBIT_PORT/%2F
+export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:$IMGR_FAILURE_RGW_PORT IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
 touch "$IMGR_TEST_OUT/failure-suite.jsonl"
 lines_before=$(wc -l <"$IMGR_TEST_OUT/failure-suite.jsonl")
 status=0
@@ -36,5 +48,5 @@ timeout --kill-after=10 480 npx vitest run --config tests/failure/vitest.config.
 
 echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
 tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"
-[ "$status" -eq 0 ] || echo "failure suite: FAILED (exit $status)" >&2
+[ "$status" -eq 0 ] || echo "failure suite: FAILED (exit $status); broker and gateway logs in $IMGR_FAILURE_DIR" >&2
 exit "$status"

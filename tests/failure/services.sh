@@ -3,9 +3,13 @@
 # suite sharing the machine's broker and gateway (scripts/services/*.sh). Same packages, same Ceph
 # cluster (its RGW is a second gateway on the cluster that scripts/services/ceph-s3.sh started).
 #
-#   rabbit-up | rabbit-stop | rabbit-kill | rabbit-start | rabbit-down   node imgr-failure@localhost, AMQP on 127.0.0.1:5673
-#   rgw-up    | rgw-stop    | rgw-start    | rgw-down        S3 on 127.0.0.1:7481
-#   down                                                     both
+#   rabbit-up | rabbit-stop | rabbit-kill | rabbit-start | rabbit-down   AMQP on 127.0.0.1:$IMGR_FAILURE_RABBIT_PORT
+#   rgw-up    | rgw-stop    | rgw-start   | rgw-down                      S3 on 127.0.0.1:$IMGR_FAILURE_RGW_PORT
+#   down                                                                  both
+#
+# Env: IMGR_FAILURE_RABBIT_PORT (5679), IMGR_FAILURE_RABBIT_DIST_PORT (port + 20000),
+# IMGR_FAILURE_RGW_PORT (7489), IMGR_FAILURE_DIR (/tmp/imgr-failure): scripts/test.d/50-failure.sh
+# picks free ports and a fresh folder, so that two runs on one machine do not share a broker.
 #
 # rabbit-stop halts the whole node (`rabbitmqctl stop`, what scripts/services/rabbitmq.sh restart does),
 # not only the application (`stop_app`): the Erlang VM and its listener go away as on a crash or a
@@ -13,11 +17,13 @@
 # stop_app/start_app, which the suite can afford.
 # rgw-stop sends SIGTERM to the gateway (SIGKILL after 5 s), as scripts/services/ceph-s3.sh stop-rgw does.
 set -euo pipefail
-RABBIT_DIR=${IMGR_FAILURE_RABBIT_DIR:-/tmp/imgr-failure-rabbit}
-RABBIT_PORT=${IMGR_FAILURE_RABBIT_PORT:-5673}
-NODE=imgr-failure@localhost
-RGW_DIR=${IMGR_FAILURE_RGW_DIR:-/tmp/imgr-failure-rgw}
-RGW_PORT=${IMGR_FAILURE_RGW_PORT:-7481}
+BASE=${IMGR_FAILURE_DIR:-/tmp/imgr-failure}
+RABBIT_DIR=$BASE/rabbit
+RABBIT_PORT=${IMGR_FAILURE_RABBIT_PORT:-5679}
+DIST_PORT=${IMGR_FAILURE_RABBIT_DIST_PORT:-$((RABBIT_PORT + 20000))}
+NODE=imgr-failure-$RABBIT_PORT@localhost
+RGW_DIR=$BASE/rgw
+RGW_PORT=${IMGR_FAILURE_RGW_PORT:-7489}
 export CEPH_CONF=${CEPH_DIR:-/tmp/imgr-ceph}/ceph.conf
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -33,7 +39,7 @@ port_closed() { ! port_open "$1"; }
 rabbit_env() {
   # A node of its own: name, ports, data and logs apart from the machine's default node.
   env RABBITMQ_NODENAME=$NODE RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBIT_PORT" \
-    RABBITMQ_DIST_PORT=$((RABBIT_PORT + 20000)) RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia" \
+    RABBITMQ_DIST_PORT="$DIST_PORT" RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia" \
     RABBITMQ_LOG_BASE="$RABBIT_DIR/log" RABBITMQ_PID_FILE="$RABBIT_DIR/pid" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_DIR/enabled_plugins" "$@"
 }
@@ -60,7 +66,8 @@ rabbit_up() {
   rm -rf "$RABBIT_DIR"
   mkdir -p "$RABBIT_DIR/mnesia" "$RABBIT_DIR/log"
   touch "$RABBIT_DIR/enabled_plugins"
-  # The server drops to the rabbitmq user; it must own its folders.
+  # The server drops to the rabbitmq user: it must reach and own its folders.
+  chmod 755 "$BASE"
   chown -R rabbitmq:rabbitmq "$RABBIT_DIR" 2>/dev/null || true
   rabbit_start
 }
@@ -72,7 +79,7 @@ rgw_start() {
   mkdir -p "$RGW_DIR"
   echo "--- start $(date -u +%FT%T.%3N)" >>"$RGW_DIR/stdout"
   # Options on the command line: the shared ceph.conf only knows the default gateway client.rgw.a.
-  setsid radosgw -f -n client.rgw.imgrfailure \
+  setsid radosgw -f -n "client.rgw.failure$RGW_PORT" \
     --rgw-frontends "beast endpoint=127.0.0.1:$RGW_PORT" --rgw-data "$RGW_DIR" --rgw-dns-name localhost \
     --rgw-thread-pool-size 64 --log-file "$RGW_DIR/rgw.log" >>"$RGW_DIR/stdout" 2>&1 </dev/null &
   echo $! >"$RGW_DIR/pid"
