@@ -20,6 +20,7 @@ import {
   purgeQueues,
   removeBucket,
   report,
+  reportIfBroken,
   sleep,
   upload,
 } from './harness.js';
@@ -81,6 +82,7 @@ async function serverStates(monitor: number): Promise<Record<string, string>> {
 }
 
 it('SIGTERM to one of two APIs behind the ingress fails no request, and it exits 0', async () => {
+  reportIfBroken('api-sigterm-ingress');
   await purgeQueues();
   const env = { IMGR_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS), IMGR_SHUTDOWN_TIMEOUT_MS: '20000' };
   const [leaving, staying] = await Promise.all([procs.start('api', bucket, env), procs.start('api', bucket, env)]);

@@ -14,6 +14,7 @@ import {
   queueState,
   removeBucket,
   report,
+  reportIfBroken,
   sleep,
   upload,
   waitForVariants,
@@ -38,6 +39,7 @@ afterAll(async () => {
 });
 
 it('a broker restart costs 503s with Retry-After, never a 500, a hang or an upload', async () => {
+  reportIfBroken('broker-restart');
   await purgeQueues();
   const api = await procs.start('api', bucket);
   const workers = await Promise.all(Array.from({ length: WORKERS }, () => procs.start('worker', bucket)));

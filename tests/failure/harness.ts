@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { VARIANTS } from '@imgr/core';
 import amqp from 'amqplib';
+import { onTestFailed } from 'vitest';
 import { fixtures, type ImgrProcess, imgrEnv, repoRoot, s3Storage, services, startImgr } from '../support/services.js';
 
 const run = promisify(execFile);
@@ -219,12 +220,22 @@ export function watchStatus(url: string, intervalMs = 100) {
 
 const outFile = join(process.env.IMGR_TEST_OUT ?? join(repoRoot, 'test-results'), 'failure-suite.jsonl');
 
+const reported = new Set<string>();
+
 /** Prints the scenario's figures as one JSON line and appends it to $IMGR_TEST_OUT/failure-suite.jsonl. */
 export function report(scenario: string, figures: Record<string, unknown>, pass: boolean): void {
+  reported.add(scenario);
   const line = JSON.stringify({ scenario, pass, ...figures, at: new Date().toISOString() });
   mkdirSync(join(outFile, '..'), { recursive: true });
   appendFileSync(outFile, `${line}\n`);
   process.stdout.write(`${line}\n`);
+}
+
+/** Called first in a scenario: one that breaks before its figures are known still prints its line, with the error. */
+export function reportIfBroken(scenario: string): void {
+  onTestFailed(({ task }) => {
+    if (!reported.has(scenario)) report(scenario, { error: task.result?.errors?.[0]?.message?.slice(0, 500) ?? 'failed' }, false);
+  });
 }
 
 /** A fresh bucket name per scenario, so its counts see nothing of other runs. */

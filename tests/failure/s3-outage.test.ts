@@ -16,6 +16,7 @@ import {
   purgeQueues,
   removeBucket,
   report,
+  reportIfBroken,
   sleep,
   upload,
   waitForVariants,
@@ -39,6 +40,7 @@ afterAll(async () => {
 });
 
 it('an S3 outage costs 503s only, and the service recovers by itself', async () => {
+  reportIfBroken('s3-outage');
   await purgeQueues();
   const api = await procs.start('api', bucket);
   const worker = await procs.start('worker', bucket);

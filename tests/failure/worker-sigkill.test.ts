@@ -14,6 +14,7 @@ import {
   queueState,
   removeBucket,
   report,
+  reportIfBroken,
   sleep,
   upload,
   waitForVariants,
@@ -33,6 +34,7 @@ afterAll(async () => {
 });
 
 it('SIGKILLed workers lose no accepted upload', async () => {
+  reportIfBroken('worker-sigkill');
   await purgeQueues();
   const api = await procs.start('api', bucket);
   const workerEnv = { IMGR_WORKER_CONCURRENCY: '2', IMGR_WORKER_PREFETCH: '8' };
