@@ -30,6 +30,7 @@ read -r IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_
   setTimeout(() => { console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); }, 100);')
 IMGR_FAILURE_DIR=$(mktemp -d /tmp/imgr-failure.XXXXXX)
 export IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT IMGR_FAILURE_DIR
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   bash tests/failure/services.sh down
   # Logs of the broker and the gateway stay for a look when the suite failed.

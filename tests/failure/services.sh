@@ -38,7 +38,7 @@ port_closed() { ! port_open "$1"; }
 
 rabbit_env() {
   # A node of its own: name, ports, data and logs apart from the machine's default node.
-  env RABBITMQ_NODENAME=$NODE RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBIT_PORT" \
+  env RABBITMQ_NODENAME="$NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBIT_PORT" \
     RABBITMQ_DIST_PORT="$DIST_PORT" RABBITMQ_MNESIA_BASE="$RABBIT_DIR/mnesia" \
     RABBITMQ_LOG_BASE="$RABBIT_DIR/log" RABBITMQ_PID_FILE="$RABBIT_DIR/pid" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_DIR/enabled_plugins" "$@"
@@ -57,7 +57,7 @@ rabbit_stop() {
 
 # A crash: SIGKILL to the node's Erlang VM, no goodbye to the clients.
 rabbit_kill() {
-  [ -f "$RABBIT_DIR/pid" ] && kill -9 "$(cat "$RABBIT_DIR/pid")" 2>/dev/null || true
+  if [ -f "$RABBIT_DIR/pid" ]; then kill -9 "$(cat "$RABBIT_DIR/pid")" 2>/dev/null || true; fi
   wait_until 10 port_closed "$RABBIT_PORT"
 }
 
