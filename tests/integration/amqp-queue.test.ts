@@ -3,6 +3,7 @@ import { createAmqpQueue, PermanentJobError, RESIZE_TASK } from '@imgr/core';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testQueue } from '../../core/src/queue/queue.contract.js';
+import { expectCapturedShape } from '../../core/src/queue/test-celery-message.js';
 import { services, silentLogger, waitFor } from '../support/services.js';
 
 const suffix = Date.now().toString(36);
@@ -56,26 +57,7 @@ describe('AMQP queue on a real RabbitMQ', () => {
       correlationId: message.properties.headers?.id,
     });
     expect(message.properties.replyTo).toMatch(/^[0-9a-f-]{36}$/);
-    expect(message.properties.headers).toMatchObject({
-      lang: 'py',
-      task: RESIZE_TASK,
-      root_id: message.properties.headers?.id,
-      parent_id: null,
-      group_index: null,
-      shadow: null,
-      eta: null,
-      expires: null,
-      retries: 0,
-      timelimit: [null, null],
-      argsrepr: '()',
-      kwargsrepr: "{'key': 'AbCd1234', 'size': 1024}",
-      ignore_result: false,
-    });
-    expect(JSON.parse(message.content.toString())).toEqual([
-      [],
-      { key: 'AbCd1234', size: 1024 },
-      { callbacks: null, errbacks: null, chain: null, chord: null },
-    ]);
+    expectCapturedShape(message.properties.headers, message.content, { key: 'AbCd1234', size: 1024 });
   });
 
   it('dead-letters a message that can never succeed, with the reason, and keeps consuming', async () => {
