@@ -11,7 +11,14 @@
 
 variable "image_tag" {
   type        = string
-  description = "Tag of ghcr.io/imgr/imgr and ghcr.io/imgr/imgr-web (the git commit; never 'latest', so a rollback is exact)."
+  description = "Tag of <image_registry>/imgr and <image_registry>/imgr-web (the git commit; never 'latest', so a rollback is exact)."
+}
+
+variable "image_registry" {
+  type = string
+  # Where the pipeline pushed the images: ghcr.io/<owner> (GitHub) or $CI_REGISTRY_IMAGE (GitLab).
+  default     = "ghcr.io/imgr"
+  description = "Registry and namespace of the imgr and imgr-web images."
 }
 
 variable "datacenters" {
@@ -52,8 +59,8 @@ variable "aws_region_name" {
 }
 
 locals {
-  app_image = "ghcr.io/imgr/imgr:${var.image_tag}"
-  web_image = "ghcr.io/imgr/imgr-web:${var.image_tag}"
+  app_image = "${var.image_registry}/imgr:${var.image_tag}"
+  web_image = "${var.image_registry}/imgr-web:${var.image_tag}"
 
   # Rendered by every app task: only what is secret comes from the Nomad Variable.
   secrets_template = <<-EOT

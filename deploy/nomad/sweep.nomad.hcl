@@ -11,6 +11,12 @@ variable "image_tag" {
   type = string
 }
 
+variable "image_registry" {
+  type = string
+  # The same registry as the application job (ghcr.io/<owner>, or $CI_REGISTRY_IMAGE on GitLab).
+  default = "ghcr.io/imgr"
+}
+
 variable "datacenters" {
   type    = list(string)
   default = ["dc1"]
@@ -65,7 +71,7 @@ job "imgr-sweep" {
       driver = "docker"
 
       config {
-        image           = "ghcr.io/imgr/imgr:${var.image_tag}"
+        image           = "${var.image_registry}/imgr:${var.image_tag}"
         args            = ["sweep"]
         readonly_rootfs = true
         mount {

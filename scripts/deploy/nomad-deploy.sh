@@ -9,7 +9,8 @@
 # 4. if the smoke test fails, reverts: `nomad job revert` to the version that ran before, waits for that
 #    deployment, and fails the pipeline.
 # env: NOMAD_ADDR, NOMAD_TOKEN (and NOMAD_CACERT/NOMAD_NAMESPACE if needed) from the CI's secret store;
-#      DEPLOY_TIMEOUT (s, default 900) for one deployment; SMOKE_TIMEOUT for scripts/smoke.sh.
+#      DEPLOY_TIMEOUT (s, default 900) for one deployment; SMOKE_TIMEOUT for scripts/smoke.sh;
+#      IMGR_REGISTRY: where the images were pushed (ghcr.io/<owner>, $CI_REGISTRY_IMAGE; the jobs' default otherwise).
 # needs: nomad (scripts/deploy/install-nomad.sh), jq, curl, python3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,6 +20,8 @@ url=${2:?usage: nomad-deploy.sh <image-tag> <public-url>}
 : "${NOMAD_ADDR:?NOMAD_ADDR must come from the CI secrets}"
 job=imgr
 timeout=${DEPLOY_TIMEOUT:-900}
+registry_var=()
+if [ -n "${IMGR_REGISTRY:-}" ]; then registry_var=(-var "image_registry=$IMGR_REGISTRY"); fi
 
 log() { echo "deploy: $*" >&2; }
 # Immutable tags only: a commit sha, so what runs is known exactly and a revert is exact.
@@ -48,7 +51,7 @@ prev_version=$(jq -r '.Version // empty' <<<"$before")
 prev_tag=$(image_tag_of <<<"$before")
 log "running: version ${prev_version:-none} (image ${prev_tag:-none}); deploying image $tag"
 
-nomad job run -detach -var "image_tag=$tag" deploy/nomad/imgr.nomad.hcl >&2
+nomad job run -detach "${registry_var[@]}" -var "image_tag=$tag" deploy/nomad/imgr.nomad.hcl >&2
 # The version that runs this image: the newest one with it in the job history (not "the current version",
 # which a fast auto_revert may already have replaced).
 new_version=$(nomad job history -json "$job" | jq -r --arg t "$tag" \
@@ -66,7 +69,7 @@ else
   fi
 fi
 # The periodic cleanup runs the same image; it has no deployment to wait for.
-nomad job run -detach -var "image_tag=$tag" deploy/nomad/sweep.nomad.hcl >&2
+nomad job run -detach "${registry_var[@]}" -var "image_tag=$tag" deploy/nomad/sweep.nomad.hcl >&2
 
 if SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-120} scripts/smoke.sh "$url"; then
   log "image $tag live and smoke-tested at $url"
@@ -81,7 +84,7 @@ fi
 log "reverting $job to version $prev_version (image $prev_tag)"
 nomad job revert -detach "$job" "$prev_version" >&2
 if [ -n "$prev_tag" ]; then
-  nomad job run -detach -var "image_tag=$prev_tag" deploy/nomad/sweep.nomad.hcl >&2 || true
+  nomad job run -detach "${registry_var[@]}" -var "image_tag=$prev_tag" deploy/nomad/sweep.nomad.hcl >&2 || true
 fi
 reverted=$(job_json | jq -r .Version)
 log "revert deployment (version $reverted): $(wait_deployment "$reverted")"

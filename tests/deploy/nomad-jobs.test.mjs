@@ -134,7 +134,7 @@ describe('imgr.nomad.hcl', () => {
       }
       if (name === 'web') continue;
       const image = block(t, 'config').image;
-      assert.match(resolve(image), /^ghcr\.io\/imgr\/imgr:\$\{var\.image_tag\}$/);
+      assert.match(resolve(image), /^\$\{var\.image_registry\}\/imgr:\$\{var\.image_tag\}$/);
       const secrets = blocks(t, 'template').find((tpl) => tpl.env === true);
       assert.ok(secrets, `${name}: template with env = true`);
       const data = resolve(secrets.data);
@@ -149,7 +149,7 @@ describe('imgr.nomad.hcl', () => {
     assert.deepEqual(block(task(groups.api), 'config').args, ['api']);
     assert.deepEqual(block(task(groups.worker), 'config').args, ['worker']);
     const web = task(groups.web);
-    assert.match(resolve(block(web, 'config').image), /^ghcr\.io\/imgr\/imgr-web:\$\{var\.image_tag\}$/);
+    assert.match(resolve(block(web, 'config').image), /^\$\{var\.image_registry\}\/imgr-web:\$\{var\.image_tag\}$/);
     assert.ok(blocks(block(web, 'config'), 'mount').some((m) => m.target === '/srv/www/config.json'));
     assert.deepEqual(JSON.parse(blocks(web, 'template')[0].data), { endpoint: '/' });
   });
