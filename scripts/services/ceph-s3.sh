@@ -90,8 +90,9 @@ mon cluster log file = $D/log/cluster.log
 [osd]
 osd data = $D/osd/ceph-\$id
 osd objectstore = memstore
-# in RAM: room for every suite of one CI run (suites delete their buckets afterwards)
-memstore device bytes = 8589934592
+# in RAM: 4 GiB is room for every suite of one run, as each suite deletes its bucket afterwards
+# (the OSD's own memory grows well beyond this cap under churn: do not raise it lightly)
+memstore device bytes = 4294967296
 osd op num shards = 1
 osd op num threads per shard = 2
 [client.rgw.a]
