@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# A real S3 server for tests: a throwaway single-node Ceph (1 mon, 1 osd on memstore) with the RADOS
+# A real S3 server for tests: a throwaway single-node Ceph (1 mon, 1 osd on bluestore) with the RADOS
 # Gateway. Ceph RGW is a production S3 implementation from Debian's packages (no MinIO binary can be
 # downloaded on the build machines).
 #   up          install when missing, start from scratch unless already answering (idempotent)
 #   down        stop every daemon this script started
 #   stop-rgw    stop only the S3 gateway (simulated S3 outage); start-rgw brings it back
-# Env: CEPH_DIR (/tmp/imgr-ceph), RGW_BIND (127.0.0.1), RGW_PORT (7480), S3_ACCESS_KEY/S3_SECRET_KEY (test/testsecret)
+# Env: CEPH_DIR (/tmp/imgr-ceph), RGW_BIND (127.0.0.1), RGW_PORT (7480), S3_ACCESS_KEY/S3_SECRET_KEY (test/testsecret),
+#      OBJECTSTORE (bluestore: Ceph's production engine on a sparse file, memory bounded; memstore: all in RAM)
 set -euo pipefail
 D=${CEPH_DIR:-/tmp/imgr-ceph}
 BIND=${RGW_BIND:-127.0.0.1}
 PORT=${RGW_PORT:-7480}
+STORE=${OBJECTSTORE:-bluestore}
 AK=${S3_ACCESS_KEY:-test}
 SK=${S3_SECRET_KEY:-testsecret}
 export CEPH_CONF="$D/ceph.conf"
@@ -89,9 +91,16 @@ mon data = $D/mon/ceph-\$id
 mon cluster log file = $D/log/cluster.log
 [osd]
 osd data = $D/osd/ceph-\$id
-osd objectstore = memstore
-# in RAM: 4 GiB is room for every suite of one run, as each suite deletes its bucket afterwards
-# (the OSD's own memory grows well beyond this cap under churn: do not raise it lightly)
+osd objectstore = $STORE
+# bluestore on a 20 GiB sparse file in the folder, with a small cache: memory stays bounded however
+# much the suites write and delete (memstore keeps growing under churn: 15 GB seen for a 4 GiB cap)
+bluestore block create = true
+bluestore block size = 21474836480
+bluestore block db create = false
+bluestore block wal create = false
+bluestore cache autotune = false
+bluestore cache size = 134217728
+osd memory target = 939524096
 memstore device bytes = 4294967296
 osd op num shards = 1
 osd op num threads per shard = 2
