@@ -4,7 +4,8 @@
 //   the in-process sharp limit, raw S3 PUT/GET with the AWS SDK, uploads (closed loop), worker
 //   throughput (draining a backlog), serving of a variant and of 304s, and pipeline latency at a
 //   steady 5 and 10 uploads/s; RSS of every process under load.
-// Writes docs/benchmarks.md, docs/benchmarks-latency.svg and bench/results/latest.json.
+// Writes docs/benchmarks.md, docs/benchmarks-latency.svg and bench/results/latest.json
+// (`node bench/run.mjs --report-only` rewrites the two docs from latest.json).
 // Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (8, closed-loop window), BENCH_PIPELINE_SECONDS
 // (30), BENCH_POLL_MS (10, shortest poll interval), BENCH_UPLOAD_CONCURRENCY (8), BENCH_GET_CONCURRENCY (16), BENCH_ONLY
 // (comma list of phases: sharp,upload,worker,serve,pipeline), BENCH_BACKLOG (600 3 MP images for the
@@ -16,7 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
+import { app, metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
 import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
 import { pipelineRun } from './lib/pipeline.mjs';
 import { pidsOf, sampleProcesses } from './lib/procfs.mjs';
@@ -379,6 +380,12 @@ async function deleteImages(client, ids) {
 }
 
 async function main() {
+  if (process.argv.includes('--report-only')) {
+    // Rewrites docs/ from the last run's figures (e.g. after editing bench/notes.md).
+    const results = JSON.parse(readFileSync(join(repoRoot, 'bench/results/latest.json'), 'utf8'));
+    console.log(writeReport(results, { write: true }));
+    return;
+  }
   const fixtures = setUp();
   const photos = {
     '3mp': { file: join(fixtures, 'photo-3mp.jpg') },

@@ -16,6 +16,9 @@ export function buildSnapshot(repoRoot, dir = '/tmp/imgr-bench-build') {
     maxBuffer: 256 * 1024 * 1024,
   });
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  // BENCH_PATCH: a patch (git diff format) applied to the snapshot only, to measure a change
+  // before it is committed, without touching the shared working tree.
+  if (process.env.BENCH_PATCH) execFileSync('patch', ['-p1', '-d', dir, '-i', process.env.BENCH_PATCH], { stdio: 'inherit' });
   // Dependencies are the working tree's installed ones; the workspace packages are the snapshot's.
   mkdirSync(join(dir, 'node_modules/@imgr'), { recursive: true });
   for (const entry of readdirSync(join(repoRoot, 'node_modules'))) {
@@ -26,5 +29,5 @@ export function buildSnapshot(repoRoot, dir = '/tmp/imgr-bench-build') {
   execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: dir, stdio: 'inherit' });
   mkdirSync(join(dir, 'bench'), { recursive: true });
   copyFileSync(join(repoRoot, 'bench/sharp-limit.mjs'), join(dir, 'bench/sharp-limit.mjs'));
-  return { dir, commit };
+  return { dir, commit: process.env.BENCH_PATCH ? `${commit} + ${process.env.BENCH_PATCH}` : commit };
 }

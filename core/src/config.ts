@@ -36,7 +36,9 @@ const envSchema = z
     IMGR_SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(20_000),
     IMGR_SHUTDOWN_DELAY_MS: intFrom(0, 600_000).default(0),
     IMGR_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
-    IMGR_WORKER_PREFETCH: intFrom(1, 1000).default(8),
+    // 4 tasks per image: 16 keeps 4 images in hand, so S3 reads and writes of some overlap the renders of
+    // IMGR_WORKER_CONCURRENCY others (8 left a render slot idle during every image's I/O; docs/benchmarks.md).
+    IMGR_WORKER_PREFETCH: intFrom(1, 1000).default(16),
     IMGR_WORKER_MAX_ATTEMPTS: intFrom(1, 100).default(5),
     IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
     IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),

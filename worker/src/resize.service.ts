@@ -39,9 +39,12 @@ const REMEMBERED_IMAGES = 4096;
  * tasks for sizes already made are acknowledged without work, and tasks for the same image that
  * arrive together share one render.
  *
- * On a first delivery the original is fetched while storage is asked which sizes exist (one round
- * trip instead of two: a fresh upload has none); a redelivered message asks first, as the original
- * may not be needed at all. Tasks of an image this worker has just finished need no storage at all.
+ * Storage is asked which sizes exist (four HEADs) only when some may: a task the API published for
+ * an upload it just stored under a new random id (it carries the API's request id) and delivered for
+ * the first time cannot find any, so its worker goes straight to the original, saving a round trip
+ * and about a third of the S3 requests per image. Other first deliveries (the sweep, a Celery
+ * producer) fetch the original while asking; a redelivered message asks first, as the original may
+ * not be needed at all. Tasks of an image this worker has just finished need no storage at all.
  */
 export function createResizeService(options: ResizeServiceOptions) {
   const { storage, metrics } = options;
@@ -76,8 +79,10 @@ export function createResizeService(options: ResizeServiceOptions) {
   }
 
   /** Returns how many variants it wrote. */
-  async function renderMissing(imageId: string, redelivered: boolean): Promise<number> {
-    const existence = io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
+  async function renderMissing(imageId: string, redelivered: boolean, freshUpload: boolean): Promise<number> {
+    const existence = freshUpload
+      ? Promise.resolve(VARIANTS.map(() => null))
+      : io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
     const readOriginal = () => io(() => storage.readBuffer(objectKey('original', imageId)));
     let pending: ReturnType<typeof readOriginal> | undefined;
     if (!redelivered) {
@@ -123,7 +128,8 @@ export function createResizeService(options: ResizeServiceOptions) {
     let run = inFlight.get(job.imageId);
     if (!run && finished.has(job.imageId)) run = Promise.resolve(0);
     if (!run) {
-      run = renderMissing(job.imageId, job.redelivered)
+      const freshUpload = !job.redelivered && job.context.requestId !== undefined;
+      run = renderMissing(job.imageId, job.redelivered, freshUpload)
         .then((written) => {
           remember(job.imageId);
           return written;
