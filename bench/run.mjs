@@ -211,15 +211,6 @@ async function round(index, client, photos) {
   const result = { round: index + 1, sharp: {}, rawPut: {}, upload: {}, worker: {}, proc: {} };
   const httpAgent = agent(64);
 
-  if (settings.only.has('sharp') || settings.only.has('worker')) {
-    for (const [label, photo] of Object.entries(photos)) {
-      result.sharp[label] = sharpLimit(photo.file);
-      log(
-        `sharp limit ${label}: ${fmt(result.sharp[label].rate)} images/s (${fmt(result.sharp[label].msPerImage, 0)} ms each, ${fmt(result.sharp[label].cpuMsPerImage, 0)} ms CPU)`,
-      );
-    }
-  }
-
   const api = await startImgr('api', imgrEnv());
   let worker;
   try {
@@ -262,6 +253,13 @@ async function round(index, client, photos) {
         label === '3mp' ? settings.backlog : Math.round((settings.backlog * 2) / 3),
       );
       const backlog = backlogIds.length;
+      // The sharp limit right before the worker drains, so both see about the same machine load.
+      if (settings.only.has('sharp') || settings.only.has('worker')) {
+        result.sharp[label] = sharpLimit(photo.file);
+        log(
+          `sharp limit ${label}: ${fmt(result.sharp[label].rate)} images/s (${fmt(result.sharp[label].msPerImage, 0)} ms each, ${fmt(result.sharp[label].cpuMsPerImage, 0)} ms CPU)`,
+        );
+      }
       const drained = await drain(backlog, { api: api.pid });
       worker = drained.worker;
       result.worker[label] = {
