@@ -125,3 +125,35 @@ describe('resize service while draining', () => {
     expect(await storage.head('big/Second01')).toBeNull();
   });
 });
+
+describe('resize service across workers', () => {
+  const uploadJob = (imageId: string, box: number): ReceivedJob => ({ ...job(imageId, box), context: { requestId: 'req-1' } });
+
+  it("acknowledges without work a fresh upload's task whose sizes another worker already made", async () => {
+    const storage = createMemoryStorage();
+    const make = () =>
+      createResizeService({ storage, logger: createLogger('silent'), metrics: createMetrics('worker'), concurrency: 1, maxAttempts: 1 });
+    const [first, second] = [make(), make()];
+    await storage.put('original/AbCd1234', await solidImage(1200, 800, 'jpeg'), { contentType: 'image/jpeg' });
+    let puts = 0;
+    const put = storage.put.bind(storage);
+    storage.put = async (...args) => {
+      puts++;
+      return put(...args);
+    };
+    await first.handle(uploadJob('AbCd1234', 1024));
+    await second.handle(uploadJob('AbCd1234', 512));
+    expect(puts).toBe(4);
+  });
+
+  it('lets a sweep task restore a size even when this worker made the image before', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/AbCd1234', await solidImage(1200, 800, 'jpeg'), { contentType: 'image/jpeg' });
+    await service.handle(uploadJob('AbCd1234', 1024));
+    await storage.delete('small/AbCd1234');
+    await service.handle(uploadJob('AbCd1234', 256));
+    expect(await storage.head('small/AbCd1234')).toBeNull(); // the upload's own late task trusts the memory
+    await service.handle(job('AbCd1234', 256)); // the sweep's task (no request id) checks storage
+    expect(await storage.head('small/AbCd1234')).not.toBeNull();
+  });
+});

@@ -13,6 +13,7 @@ import {
   renderVariants,
   retry,
   VARIANTS,
+  type VariantName,
   variantForBox,
 } from '@imgr/core';
 
@@ -39,12 +40,12 @@ const REMEMBERED_IMAGES = 4096;
  * tasks for sizes already made are acknowledged without work, and tasks for the same image that
  * arrive together share one render.
  *
- * Storage is asked which sizes exist (four HEADs) only when some may: a task the API published for
- * an upload it just stored under a new random id (it carries the API's request id) and delivered for
- * the first time cannot find any, so its worker goes straight to the original, saving a round trip
- * and about a third of the S3 requests per image. Other first deliveries (the sweep, a Celery
- * producer) fetch the original while asking; a redelivered message asks first, as the original may
- * not be needed at all. Tasks of an image this worker has just finished need no storage at all.
+ * A task the API published for an upload it just stored (it carries the API's request id), on its
+ * first delivery, finds either none of its sizes or all of them (another worker wrote the four
+ * together): one HEAD of its own size tells which, while the original is already being fetched.
+ * Other first deliveries (the sweep, a Celery producer) ask for all four sizes while fetching; a
+ * redelivered message asks first, as the original may not be needed at all. Later tasks of an upload
+ * this worker has just finished need no storage at all.
  */
 export function createResizeService(options: ResizeServiceOptions) {
   const { storage, metrics } = options;
@@ -79,10 +80,12 @@ export function createResizeService(options: ResizeServiceOptions) {
   }
 
   /** Returns how many variants it wrote. */
-  async function renderMissing(imageId: string, redelivered: boolean, freshUpload: boolean): Promise<number> {
-    const existence = freshUpload
-      ? Promise.resolve(VARIANTS.map(() => null))
-      : io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId)))));
+  async function renderMissing(imageId: string, requested: VariantName, redelivered: boolean, freshUpload: boolean): Promise<number> {
+    const existence: Promise<boolean[]> = freshUpload
+      ? io(() => storage.head(objectKey(requested, imageId))).then((info) => VARIANTS.map(() => info !== null))
+      : io(() => Promise.all(VARIANTS.map((variant) => storage.head(objectKey(variant.name, imageId))))).then((infos) =>
+          infos.map((info) => info !== null),
+        );
     const readOriginal = () => io(() => storage.readBuffer(objectKey('original', imageId)));
     let pending: ReturnType<typeof readOriginal> | undefined;
     if (!redelivered) {
@@ -90,7 +93,7 @@ export function createResizeService(options: ResizeServiceOptions) {
       pending.catch(() => undefined); // settled below, after the existence check
     }
     const existing = await existence;
-    const missing = VARIANTS.filter((_, index) => existing[index] === null);
+    const missing = VARIANTS.filter((_, index) => !existing[index]);
     if (missing.length === 0) return 0;
     const original = await (pending ?? readOriginal());
     if (!original) throw new PermanentJobError('missing-original', `no original stored for image ${imageId}`);
@@ -126,10 +129,12 @@ export function createResizeService(options: ResizeServiceOptions) {
     if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
     const started = process.hrtime.bigint();
     let run = inFlight.get(job.imageId);
-    if (!run && finished.has(job.imageId)) run = Promise.resolve(0);
+    // Only an upload's own tasks trust the memory of finished images: a sweep re-enqueues an image
+    // because storage lacks sizes, whatever this worker made before.
+    const freshUpload = !job.redelivered && job.context.requestId !== undefined;
+    if (!run && freshUpload && finished.has(job.imageId)) run = Promise.resolve(0);
     if (!run) {
-      const freshUpload = !job.redelivered && job.context.requestId !== undefined;
-      run = renderMissing(job.imageId, job.redelivered, freshUpload)
+      run = renderMissing(job.imageId, variant.name, job.redelivered, freshUpload)
         .then((written) => {
           remember(job.imageId);
           return written;
