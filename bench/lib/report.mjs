@@ -52,7 +52,7 @@ function latencySvg(series, title) {
   const height = 420;
   const m = { left: 64, right: 24, top: 44, bottom: 56 };
   const all = series.flatMap((s) => s.values);
-  const xMax = Math.max(550, Math.ceil(Math.max(...all, 0) / 50) * 50);
+  const xMax = Math.max(600, Math.ceil(Math.max(...all, 0) / 50) * 50);
   const x = (ms) => m.left + (ms / xMax) * (width - m.left - m.right);
   const y = (p) => height - m.bottom - p * (height - m.top - m.bottom);
   const colors = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df'];
@@ -66,12 +66,12 @@ function latencySvg(series, title) {
     parts.push(`<line x1="${x(ms)}" y1="${y(0)}" x2="${x(ms)}" y2="${y(1)}" stroke="#eaeef2"/>`);
     parts.push(`<text x="${x(ms)}" y="${y(0) + 16}" text-anchor="middle">${ms}</text>`);
   }
-  for (const p of [0, 0.25, 0.5, 0.75, 0.95, 0.99, 1]) {
-    parts.push(
-      `<line x1="${x(0)}" y1="${y(p)}" x2="${x(xMax)}" y2="${y(p)}" stroke="${p === 0.99 || p === 0.95 ? '#d0d7de' : '#eaeef2'}"/>`,
-    );
+  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${x(0)}" y1="${y(p)}" x2="${x(xMax)}" y2="${y(p)}" stroke="#eaeef2"/>`);
     parts.push(`<text x="${x(0) - 6}" y="${y(p) + 4}" text-anchor="end">${Math.round(p * 100)}%</text>`);
   }
+  parts.push(`<line x1="${x(0)}" y1="${y(0.99)}" x2="${x(xMax)}" y2="${y(0.99)}" stroke="#8c959f" stroke-dasharray="2 3"/>`);
+  parts.push(`<text x="${x(xMax) - 4}" y="${y(0.99) + 14}" text-anchor="end" fill="#57606a">99 %</text>`);
   parts.push(`<line x1="${x(0)}" y1="${y(0)}" x2="${x(xMax)}" y2="${y(0)}" stroke="#57606a"/>`);
   parts.push(`<line x1="${x(0)}" y1="${y(0)}" x2="${x(0)}" y2="${y(1)}" stroke="#57606a"/>`);
   parts.push(
@@ -84,7 +84,9 @@ function latencySvg(series, title) {
     const color = colors[i % colors.length];
     if (s.target !== undefined) {
       parts.push(`<line x1="${x(s.target)}" y1="${y(0)}" x2="${x(s.target)}" y2="${y(1)}" stroke="${color}" stroke-dasharray="5 4"/>`);
-      parts.push(`<text x="${x(s.target) + 4}" y="${y(0.06 + i * 0.06)}" fill="${color}">p99 target ${s.target} ms</text>`);
+      parts.push(
+        `<text x="${x(s.target) - 4}" y="${y(0.06)}" text-anchor="end" fill="${color}">${s.label}: p99 target ${s.target} ms</text>`,
+      );
     }
     const sorted = [...s.values].sort((a, b) => a - b);
     if (sorted.length === 0) return;
@@ -96,7 +98,7 @@ function latencySvg(series, title) {
     const p99 = percentile(sorted, 99);
     parts.push(`<circle cx="${x(p99)}" cy="${y(0.99)}" r="4" fill="${color}"/>`);
     parts.push(
-      `<text x="${width - m.right - 8}" y="${m.top + 16 + i * 18}" text-anchor="end" fill="${color}">${s.label}: p50 ${f(percentile(sorted, 50), 0)} ms, p99 ${f(p99, 0)} ms (n=${sorted.length})</text>`,
+      `<text x="${width - m.right - 8}" y="${y(0.5) + i * 18}" text-anchor="end" fill="${color}">${s.label}: p50 ${f(percentile(sorted, 50), 0)} ms, p99 ${f(p99, 0)} ms (n=${sorted.length})</text>`,
     );
   });
   parts.push('</svg>');
@@ -196,7 +198,7 @@ export function writeReport(results, { write }) {
   lines.push(`| sharp / libvips | ${m.sharp} / ${m.libvips} |`);
   lines.push(`| RabbitMQ | ${m.rabbitmq} |`);
   lines.push(
-    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')} (one mon, one OSD on memstore; scripts/services/ceph-s3.sh) |`,
+    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')}: one mon, one OSD on memstore (scripts/services/ceph-s3.sh)${results.s3 === 'own-gateway' ? '; the benchmark talks to a gateway process of its own on that cluster (bench/lib/rgw.mjs), so other tests using or stopping the shared gateway do not disturb it' : ''} |`,
   );
   lines.push(
     `| imgr processes | one \`imgr api\`, one \`imgr worker\`; ${Object.entries(results.imgrEnv)
@@ -341,11 +343,11 @@ export function writeReport(results, { write }) {
   }
   lines.push('');
   lines.push(
-    `Pipeline latency is measured from the scheduled start of each upload (arrivals are open-loop: a slow answer does not delay the next upload) to the arrival of the last of the four variants' 200 answers. While nothing is ready the suite sends one \`HEAD /image/<id>/big\` every ${s.pollMs} ms, or every 5 % of the time elapsed when that is longer (the worker stores the four sizes together, once all are rendered), then GETs all four. The reported figure is therefore an upper bound; the lower bound, the time the last unsuccessful poll was sent, is listed too, and the two differ by the poll interval plus one round trip.`,
+    `Pipeline latency is measured from the scheduled start of each upload (arrivals are open-loop: a slow answer does not delay the next upload) to the arrival of the last of the four variants' 200 answers. While nothing is ready the suite sends one \`HEAD /image/<id>/big\` every ${s.pollMs} ms, or every 5 % of the time elapsed when that is longer (the worker stores the four sizes together, once all are rendered), then GETs all four. The reported figure is therefore an upper bound; the lower bound, the time the last unsuccessful poll was sent, is listed too. They differ by about 70 ms: the poll interval plus the round trips of the last unsuccessful poll (a 404 for a size still being made costs the API three S3 requests), of the successful one and of the four GETs. The true time lies between the two.`,
   );
   lines.push('');
   lines.push(
-    `Worker throughput is measured by uploading a backlog (${s.backlog} 3 MP images, ${Math.round((s.backlog * 2) / 3)} 15 MP images) with no worker running, then starting one worker and timing it from 10 % to 90 % of the backlog on its own task counter (\`imgr_resize_duration_seconds_count\`), so start-up and the tail do not count. The sharp limit runs the worker's own \`renderVariants\` on the photo in memory, with the same concurrency, libvips settings and environment, in a process of its own. Uploads are measured with no worker running, as the raw S3 PUTs they are compared with.`,
+    `Worker throughput is measured by uploading a backlog (${s.backlog} 3 MP images, ${Math.round((s.backlog * 2) / 3)} 15 MP images) with no worker running, then starting one worker and timing it from 10 % to 90 % of the backlog on its own task counter (\`imgr_resize_duration_seconds_count\`), so start-up and the tail do not count. The sharp limit runs the worker's own \`renderVariants\` on the photo in memory, with the same concurrency, libvips settings and environment, in a process of its own, right before the worker drains, so both see about the same machine. Uploads are measured with no worker running, as the raw S3 PUTs they are compared with.`,
   );
   lines.push('');
   lines.push('### Resident memory (VmRSS, MiB, peak of 10 samples/s) and CPU contention per phase');
