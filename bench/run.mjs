@@ -16,7 +16,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { app, metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
 import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
 import { pipelineRun } from './lib/pipeline.mjs';
@@ -84,13 +90,28 @@ function setUp() {
   return fixtures;
 }
 
-async function emptyBucket(client) {
+/**
+ * Buckets of runs that were interrupted (their names carry their start time) are emptied and removed:
+ * the memory-backed test cluster is shared and small.
+ */
+async function removeStaleBuckets(client) {
+  const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
+  for (const { Name } of Buckets) {
+    const started = Name?.startsWith('imgr-bench-') ? Number.parseInt(Name.slice('imgr-bench-'.length), 36) : Number.NaN;
+    if (!(Date.now() - started > 30 * 60_000)) continue;
+    log(`removing ${Name}, left by an interrupted run`);
+    await emptyBucket(client, Name);
+    await client.send(new DeleteBucketCommand({ Bucket: Name })).catch(() => undefined);
+  }
+}
+
+async function emptyBucket(client, name = bucket) {
   let token;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const page = await client.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
     const keys = (page.Contents ?? []).map((o) => o.Key);
     for (let i = 0; i < keys.length; i += 32) {
-      await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
+      await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: name, Key }))));
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -396,6 +417,7 @@ async function main() {
     log(`S3: a gateway of the benchmark's own on the Ceph cluster, ${gateway.endpoint}`);
   }
   const client = s3Client(s3);
+  await removeStaleBuckets(client);
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const started = new Date();
   const rounds = [];
@@ -427,8 +449,10 @@ async function main() {
     rounds,
   };
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(results, null, 1)}\n`);
-  const summary = writeReport(results, { write: process.env.BENCH_NO_DOCS !== '1' });
+  // A print-only run (BENCH_NO_DOCS=1) keeps latest.json, the figures behind the docs, as it is.
+  const write = process.env.BENCH_NO_DOCS !== '1';
+  writeFileSync(join(repoRoot, `bench/results/${write ? 'latest' : 'print-only'}.json`), `${JSON.stringify(results, null, 1)}\n`);
+  const summary = writeReport(results, { write });
   console.log(`\n${summary}`);
 }
 
