@@ -348,7 +348,9 @@ job "imgr" {
         # four sizes takes seconds, a queue of prefetched ones is handed back unacknowledged).
         IMGR_SHUTDOWN_TIMEOUT_MS = "75000"
         IMGR_WORKER_CONCURRENCY  = "2"
-        IMGR_WORKER_PREFETCH     = "8"
+        # Four tasks per image: 16 keeps about four images in hand, so S3 reads and writes of some
+        # overlap the renders of others (measured in docs/benchmarks.md).
+        IMGR_WORKER_PREFETCH     = "16"
       }
 
       template {
