@@ -18,9 +18,8 @@ mkdir -p "$IMGR_TEST_OUT"
 
 scripts/services/rabbitmq.sh up   # installs rabbitmq-server; the suite runs a node of its own
 scripts/services/ceph-s3.sh up    # the Ceph cluster; the suite adds a gateway of its own
-if ! command -v haproxy >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends haproxy >/dev/null
-fi
+source scripts/lib/apt.sh
+need_apt haproxy haproxy
 node tests/fixtures/make-fixtures.mjs
 npx tsc -b   # the processes run cli/dist: make sure it is current (a no-op after 10-lint-build)
 

@@ -15,12 +15,7 @@ cd "$(dirname "$0")/../.."
 OUT=${IMGR_TEST_OUT:-$PWD/test-results}
 mkdir -p "$OUT"
 
-need_apt() { # binary package...
-  local bin=$1; shift
-  command -v "$bin" >/dev/null && return
-  echo "installing $*" >&2
-  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+source scripts/lib/apt.sh
 need_apt haproxy haproxy
 need_apt keepalived keepalived
 need_apt ansible-playbook ansible

@@ -21,7 +21,8 @@ fi
 # The ingress config the stack renders at start (service ingress-config): run its very command with the
 # host's node, /deploy and /config mapped to this checkout and a temporary directory, and let haproxy check
 # the result. (70-docker.sh runs the same command inside the built image.)
-command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy'
+source scripts/lib/apt.sh
+need_apt haproxy haproxy
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 $compose --project-directory . -f compose.yaml --env-file .env.example config --format json > "$out/model.json"

@@ -12,10 +12,7 @@ cd "$(dirname "$0")/../.."
 ACTIONLINT_VERSION=v1.7.12
 GITLEAKS_VERSION=v8.28.0   # same as the pipelines' ghcr.io/gitleaks/gitleaks image
 tools=${IMGR_TOOLS_DIR:-$HOME/.cache/imgr-tools}
-need_apt() {   # need_apt <command> <package>
-  command -v "$1" >/dev/null 2>&1 && return 0
-  flock /tmp/apt.lock sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2" >/dev/null
-}
+source scripts/lib/apt.sh
 need_apt shellcheck shellcheck
 need_apt jq jq
 need_apt curl curl
@@ -56,7 +53,7 @@ shellcheck -s sh "$tmp"/*.sh
 jobs=("$tmp"/*.sh)
 echo "shellcheck: ${#jobs[@]} GitLab job scripts clean"
 
-shellcheck scripts/smoke.sh scripts/deploy/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
+shellcheck -x scripts/lib/apt.sh scripts/smoke.sh scripts/deploy/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
   tests/pipelines/*.sh scripts/test.d/65-*.sh scripts/test.d/70-docker.sh
 echo "shellcheck: deploy, smoke and docker scripts clean"
 
