@@ -64,7 +64,8 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
 
   const scheduleReconnect = (): void => {
     if (disposed || reconnectTimer || !consumer) return;
-    const delay = Math.min(250 * 2 ** reconnectAttempt, 5000);
+    // Capped at 2 s: a broker back from a restart is consumed from again within about 2 s.
+    const delay = Math.min(250 * 2 ** reconnectAttempt, 2000);
     reconnectAttempt++;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
