@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
+  ACCEPTED_TYPES,
   DependencyError,
   errorMessage,
+  failureKey,
   type ImageKind,
   type ImageLimits,
   type JobContext,
@@ -64,7 +66,7 @@ export function createImageService(options: ImageServiceOptions) {
       switch (probe.problem) {
         case 'unsupported-type':
           throw new HttpError('unsupportedType', {
-            extra: { accepted_types: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'] },
+            extra: { accepted_types: ACCEPTED_TYPES },
           });
         case 'corrupt-image':
           throw new HttpError('corruptImage', { extra: { detail: probe.detail } });
@@ -111,7 +113,7 @@ export function createImageService(options: ImageServiceOptions) {
 
   /** A variant that is missing while its original exists and has not failed is still pending. */
   async function isPending(id: string): Promise<boolean> {
-    const [original, failure] = await Promise.all([storage.head(objectKey('original', id)), storage.head(`failed/${id}`)]);
+    const [original, failure] = await Promise.all([storage.head(objectKey('original', id)), storage.head(failureKey(id))]);
     return original !== null && failure === null;
   }
 
@@ -134,7 +136,7 @@ export function createImageService(options: ImageServiceOptions) {
   async function status(id: string): Promise<ImageStatus> {
     const [original, failure, ...variants] = await Promise.all([
       storage.head(objectKey('original', id)),
-      storage.readBuffer(`failed/${id}`),
+      storage.readBuffer(failureKey(id)),
       ...VARIANTS.map((variant) => storage.head(objectKey(variant.name, id))),
     ]).catch(storageError);
     if (!original) throw new HttpError('notFound');
@@ -164,7 +166,7 @@ export function createImageService(options: ImageServiceOptions) {
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new HttpError('wrongToken');
     // Variants first, original last: until the original is gone the token still works, so a
     // delete interrupted halfway can simply be sent again.
-    await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(`failed/${id}`)]).catch(
+    await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(failureKey(id))]).catch(
       storageError,
     );
     await storage.delete(objectKey('original', id)).catch(storageError);

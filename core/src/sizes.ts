@@ -23,3 +23,10 @@ export function isVariantName(value: string): value is VariantName {
 export function objectKey(kind: ImageKind, id: string): string {
   return `${kind}/${id}`;
 }
+
+/** Prefix of the records the worker writes when an image can never be resized (read by the status route). */
+export const FAILURE_PREFIX = 'failed';
+
+export function failureKey(id: string): string {
+  return `${FAILURE_PREFIX}/${id}`;
+}

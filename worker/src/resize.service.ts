@@ -3,6 +3,7 @@ import {
   DependencyError,
   detectFormat,
   errorMessage,
+  failureKey,
   type Logger,
   type Metrics,
   type ObjectStore,
@@ -25,11 +26,6 @@ export interface ResizeServiceOptions {
   concurrency: number;
   /** Attempts of each storage operation before the job goes back to the queue. */
   maxAttempts: number;
-}
-
-/** Written when an image can never be resized, so the status route can say why. */
-export function failureKey(imageId: string): string {
-  return `failed/${imageId}`;
 }
 
 /** Images this worker finished recently: later tasks for them are acknowledged without any I/O. */

@@ -1,5 +1,4 @@
-import { errorMessage, type JobQueue, type Logger, type ObjectStore, VARIANTS, type VariantName } from '@imgr/core';
-import { failureKey } from './resize.service.js';
+import { errorMessage, FAILURE_PREFIX, type JobQueue, type Logger, type ObjectStore, VARIANTS, type VariantName } from '@imgr/core';
 
 export interface SweepOptions {
   storage: ObjectStore;
@@ -35,7 +34,7 @@ export async function sweepMissingVariants(options: SweepOptions): Promise<Sweep
   const cutoff = (options.now ?? new Date()).getTime() - options.minAgeMs;
   const present = new Map<VariantName, Set<string>>();
   for (const variant of VARIANTS) present.set(variant.name, await idsUnder(options.storage, variant.name));
-  const failed = await idsUnder(options.storage, failureKey('').slice(0, -1));
+  const failed = await idsUnder(options.storage, FAILURE_PREFIX);
   const report: SweepReport = { originals: 0, complete: 0, tooRecent: 0, failed: 0, requeued: 0, tasks: 0 };
 
   for await (const original of options.storage.list('original/')) {
