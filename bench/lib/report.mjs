@@ -112,6 +112,9 @@ export function writeReport(results, { write }) {
   const m = results.machine;
   const vals = (pick) => r.map(pick).filter((v) => v !== undefined && Number.isFinite(v));
   const has = (pick) => vals(pick).length > 0;
+  /** One row per raw client, for the raw limit's `byClient` rates. */
+  const clientLines = (pick) =>
+    Object.keys(r.map(pick).find(Boolean) ?? {}).map((name) => `| … with ${name}, /s | ${sp(vals((x) => pick(x)?.[name]))} |`);
   const lines = [];
   const rows = [];
   const target = (name, measured, goal, ok) => rows.push(`| ${name} | ${measured} | ${goal} | ${ok === undefined ? 'n/a' : mark(ok)} |`);
@@ -263,7 +266,8 @@ export function writeReport(results, { write }) {
       );
     }
     if (has((x) => x.rawPut[label]?.rate)) {
-      lines.push(`| raw S3 PUT of the ${label.toUpperCase()} photo (AWS SDK), /s | ${sp(vals((x) => x.rawPut[label]?.rate))} |`);
+      lines.push(`| raw S3 PUT of the ${label.toUpperCase()} photo (the faster client), /s | ${sp(vals((x) => x.rawPut[label]?.rate))} |`);
+      lines.push(...clientLines((x) => x.rawPut[label]?.byClient));
       lines.push(
         `| … latency p50 / p99, ms | ${sp(vals((x) => x.rawPut[label]?.latency.p50))} / ${sp(vals((x) => x.rawPut[label]?.latency.p99))} |`,
       );
@@ -285,6 +289,7 @@ export function writeReport(results, { write }) {
         0,
       )} |`,
     );
+    lines.push(...clientLines((x) => x.serve?.rawGet.byClient));
     lines.push(
       `| GET /image/<id>/big → 200, /s | ${sp(
         vals((x) => x.serve?.variant.rate),

@@ -105,7 +105,9 @@ memstore device bytes = 4294967296
 osd op num shards = 1
 osd op num threads per shard = 2
 [client.rgw.a]
-rgw frontends = beast endpoint=$BIND:$PORT
+# tcp_nodelay: without it the gateway's last small segment of a response waits for the client's delayed
+# ACK, and about one GET in ten took 40 ms instead of 1 ms (measured); Go servers such as MinIO set it by default
+rgw frontends = beast endpoint=$BIND:$PORT tcp_nodelay=1
 rgw data = $D/rgw
 rgw thread pool size = 64
 rgw dns name = localhost

@@ -80,7 +80,7 @@ rgw_start() {
   echo "--- start $(date -u +%FT%T.%3N)" >>"$RGW_DIR/stdout"
   # Options on the command line: the shared ceph.conf only knows the default gateway client.rgw.a.
   setsid radosgw -f -n "client.rgw.failure$RGW_PORT" \
-    --rgw-frontends "beast endpoint=127.0.0.1:$RGW_PORT" --rgw-data "$RGW_DIR" --rgw-dns-name localhost \
+    --rgw-frontends "beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1" --rgw-data "$RGW_DIR" --rgw-dns-name localhost \
     --rgw-thread-pool-size 64 --log-file "$RGW_DIR/rgw.log" >>"$RGW_DIR/stdout" 2>&1 </dev/null &
   echo $! >"$RGW_DIR/pid"
   wait_until 60 rgw_answering || { echo "radosgw did not answer on :$RGW_PORT; see $RGW_DIR" >&2; exit 1; }

@@ -16,12 +16,13 @@ export const repoRoot = join(import.meta.dirname, '../..');
 export const fixtures = process.env.IMGR_FIXTURES ?? join(repoRoot, 'tests/fixtures/.cache');
 export const silentLogger = createLogger('silent');
 
-export function s3Storage(bucket: string) {
+export function s3Storage(bucket: string, options: Partial<Parameters<typeof createS3Storage>[0]> = {}) {
   return createS3Storage({
     bucket,
     endpoint: services.s3Endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
+    ...options,
   });
 }
 

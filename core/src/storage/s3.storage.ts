@@ -1,20 +1,10 @@
-import type { Readable } from 'node:stream';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { XMLParser } from 'fast-xml-parser';
 import { DependencyError } from '../errors.js';
+import { type CredentialSource, createS3Http, readBody, type S3Credentials, type S3Response } from './s3-http.js';
 import type { ListedObject, ObjectInfo, ObjectStore, ReadConditions, ReadResult, WriteOptions } from './storage.port.js';
 
 const DRIVER = 's3-storage';
+const METADATA_PREFIX = 'x-amz-meta-';
 
 export interface S3StorageOptions {
   /** Bucket for every image, created at start when missing, e.g. `images`. */
@@ -23,198 +13,193 @@ export interface S3StorageOptions {
   endpoint?: string | undefined;
   /** e.g. `us-east-1`. */
   region: string;
+  /** Static keys; unset means the AWS default chain (environment, profile, instance or task role). */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
-  /** Per-attempt timeout of one S3 request, so an outage answers fast instead of hanging. */
+  /** Per-attempt time to the response headers, so an outage answers fast instead of hanging. */
   requestTimeoutMs?: number;
+  /** Keys per listing page (S3 caps it at 1000); smaller only in tests of the paging. */
+  listPageSize?: number;
 }
 
-interface HttpMetadata {
-  $metadata?: { httpStatusCode?: number };
-  $fault?: 'client' | 'server';
+const xml = new XMLParser({ isArray: (name) => name === 'Contents', parseTagValue: false });
+
+/** Static keys as given, or the AWS default chain, loaded only when needed and refreshed before expiry. */
+function credentialSource(credentials: S3StorageOptions['credentials']): CredentialSource {
+  if (credentials) {
+    const fixed: S3Credentials = { ...credentials };
+    return async () => fixed;
+  }
+  let cached: Promise<S3Credentials> | undefined;
+  let provider: (() => Promise<S3Credentials>) | undefined;
+  return async () => {
+    const current = await cached?.catch(() => undefined);
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > 5 * 60_000)) return current;
+    provider ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider();
+    cached = provider();
+    return cached;
+  };
 }
 
-function statusOf(error: unknown): number | undefined {
-  return (error as HttpMetadata | undefined)?.$metadata?.httpStatusCode;
-}
-
-function isNotFound(error: unknown): boolean {
-  const status = statusOf(error);
-  const name = (error as Error | undefined)?.name;
-  return status === 404 || name === 'NoSuchKey' || name === 'NotFound';
-}
-
-/** Server faults, throttling and network errors are worth retrying; other client faults are not. */
-function isRetryable(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return true;
-  const status = statusOf(error) ?? 500;
-  return error.$fault === 'server' || status >= 500 || status === 429 || status === 408;
-}
-
-function toInfo(output: {
-  ContentType?: string | undefined;
-  ContentLength?: number | undefined;
-  ETag?: string | undefined;
-  LastModified?: Date | undefined;
-  Metadata?: Record<string, string> | undefined;
-}): ObjectInfo {
+function toInfo(response: S3Response, contentLength?: number): ObjectInfo {
+  const headers = response.headers;
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(METADATA_PREFIX) && typeof value === 'string') metadata[name.slice(METADATA_PREFIX.length)] = value;
+  }
+  const lastModified = headers['last-modified'] ? new Date(headers['last-modified']) : new Date(0);
   return {
-    contentType: output.ContentType ?? 'application/octet-stream',
-    contentLength: output.ContentLength ?? 0,
-    etag: output.ETag ?? '""',
-    lastModified: output.LastModified ?? new Date(0),
-    metadata: output.Metadata ?? {},
+    contentType: headers['content-type'] ?? 'application/octet-stream',
+    contentLength: contentLength ?? Number(headers['content-length'] ?? 0),
+    etag: headers.etag ?? '""',
+    lastModified: Number.isNaN(lastModified.getTime()) ? new Date(0) : lastModified,
+    metadata,
   };
 }
 
-/** S3 through the AWS SDK v3, path-style so MinIO, Ceph RGW and AWS all work. */
+/** S3 over signed HTTP (see s3-http.ts), path-style so MinIO, Ceph RGW and AWS all work. */
 export function createS3Storage(options: S3StorageOptions): ObjectStore {
-  let client: S3Client | undefined;
-  const s3 = (): S3Client => {
-    client ??= new S3Client({
-      endpoint: options.endpoint,
-      region: options.region,
-      credentials: options.credentials,
-      forcePathStyle: true,
-      // Non-AWS servers reject or corrupt the SDK's default aws-chunked checksum trailers.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 2,
-      requestHandler: {
-        connectionTimeout: 2_000,
-        // Time to the response headers: an S3 that stops answering fails the call (503 upstream)
-        // instead of holding the request; without throwOnRequestTimeout the SDK only logs a warning.
-        requestTimeout: options.requestTimeoutMs ?? 10_000,
-        throwOnRequestTimeout: true,
-        // Idle time while a body streams: generous, because a slow client legitimately pauses the
-        // download of an original through backpressure.
-        socketTimeout: 60_000,
-        httpAgent: { keepAlive: true, maxSockets: 128 },
-      },
-    });
-    return client;
-  };
-  const fail = (error: unknown, action: string, key: string): never => {
-    // HEAD answers have no body, so the SDK can only name them "Unknown": the status says more.
-    const status = statusOf(error);
-    const detail = `${(error as Error).name ?? 'error'}${status ? ` (HTTP ${status})` : ''}`;
-    throw new DependencyError('storage', `[${DRIVER}] ${action} ${key}: ${detail}`, isRetryable(error), { cause: error });
-  };
+  const { bucket } = options;
+  const s3 = createS3Http({
+    endpoint: options.endpoint ?? `https://s3.${options.region}.amazonaws.com`,
+    region: options.region,
+    credentials: credentialSource(options.credentials),
+    connectTimeoutMs: 2_000,
+    responseTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    idleTimeoutMs: 60_000,
+    maxAttempts: 2,
+  });
+
+  /** A DependencyError naming the action, the key and the server's error code when it sent one. */
+  async function failure(action: string, key: string, response: S3Response): Promise<DependencyError> {
+    let code = '';
+    if (response.status !== 304 && response.headers['content-type']?.includes('xml')) {
+      const body = await readBody(response).catch(() => Buffer.alloc(0));
+      code = String((xml.parse(body.toString('utf8')) as { Error?: { Code?: unknown } }).Error?.Code ?? '');
+    } else {
+      response.body.resume();
+    }
+    const detail = `${code || 'error'} (HTTP ${response.status})`;
+    return new DependencyError('storage', `[${DRIVER}] ${action} ${key}: ${detail}`, s3.isRetryableStatus(response.status));
+  }
+
+  /** Sends one request; network failures become retryable DependencyErrors. */
+  async function call(action: string, label: string, request: Parameters<typeof s3.send>[1]): Promise<S3Response> {
+    try {
+      return await s3.send(bucket, request);
+    } catch (error) {
+      throw new DependencyError('storage', `[${DRIVER}] ${action} ${label}: ${(error as Error).message}`, true, { cause: error });
+    }
+  }
 
   async function head(key: string): Promise<ObjectInfo | null> {
-    try {
-      return toInfo(await s3().send(new HeadObjectCommand({ Bucket: options.bucket, Key: key })));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      return fail(error, 'head', key);
-    }
+    const response = await call('head', key, { method: 'HEAD', key });
+    response.body.resume();
+    if (response.status === 404) return null;
+    if (response.status !== 200) throw await failure('head', key, response);
+    return toInfo(response);
+  }
+
+  async function checkBucket(action: string): Promise<boolean> {
+    const response = await call(action, bucket, { method: 'HEAD' });
+    response.body.resume();
+    if (response.status === 404) return false;
+    if (response.status !== 200) throw await failure(action, bucket, response);
+    return true;
   }
 
   return {
     name: DRIVER,
     async init() {
-      try {
-        await s3().send(new HeadBucketCommand({ Bucket: options.bucket }));
-      } catch (error) {
-        if (!isNotFound(error)) fail(error, 'head bucket', options.bucket);
-        try {
-          await s3().send(new CreateBucketCommand({ Bucket: options.bucket }));
-        } catch (createError) {
-          // Another instance may have created it between our two calls.
-          const name = (createError as Error).name;
-          if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') fail(createError, 'create bucket', options.bucket);
-        }
-      }
+      if (await checkBucket('head bucket')) return;
+      // Outside us-east-1, AWS wants the bucket's region in the body.
+      const body =
+        options.region === 'us-east-1'
+          ? undefined
+          : Buffer.from(
+              `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${options.region}</LocationConstraint></CreateBucketConfiguration>`,
+            );
+      const response = await call('create bucket', bucket, { method: 'PUT', body });
+      if (response.status === 200) return void response.body.resume();
+      const error = await failure('create bucket', bucket, response);
+      // Another instance may have created it between our two calls.
+      if (!/BucketAlreadyOwnedByYou|BucketAlreadyExists/.test(error.message)) throw error;
     },
     async check() {
-      try {
-        await s3().send(new HeadBucketCommand({ Bucket: options.bucket }));
-      } catch (error) {
-        fail(error, 'check bucket', options.bucket);
+      if (!(await checkBucket('check bucket'))) {
+        throw new DependencyError('storage', `[${DRIVER}] check bucket ${bucket}: NoSuchBucket (HTTP 404)`, false);
       }
     },
     async put(key: string, body: Buffer, writeOptions: WriteOptions) {
-      try {
-        await s3().send(
-          new PutObjectCommand({
-            Bucket: options.bucket,
-            Key: key,
-            Body: body,
-            ContentType: writeOptions.contentType,
-            ContentLength: body.length,
-            Metadata: writeOptions.metadata,
-          }),
-        );
-      } catch (error) {
-        fail(error, 'put', key);
-      }
+      const headers: Record<string, string> = { 'content-type': writeOptions.contentType };
+      for (const [name, value] of Object.entries(writeOptions.metadata ?? {})) headers[`${METADATA_PREFIX}${name}`] = value;
+      const response = await call('put', key, { method: 'PUT', key, headers, body });
+      if (response.status !== 200) throw await failure('put', key, response);
+      response.body.resume();
     },
     head,
     async read(key: string, conditions?: ReadConditions): Promise<ReadResult | null> {
-      try {
-        const output = await s3().send(
-          new GetObjectCommand({
-            Bucket: options.bucket,
-            Key: key,
-            IfNoneMatch: conditions?.ifNoneMatch,
-            // If-Modified-Since only counts when If-None-Match is absent (RFC 9110 13.1.3).
-            IfModifiedSince: conditions?.ifNoneMatch === undefined ? conditions?.ifModifiedSince : undefined,
-            Range: conditions?.range ? `bytes=${conditions.range.start}-${conditions.range.end}` : undefined,
-          }),
-        );
-        const info = toInfo(output);
-        const range = conditions?.range;
-        if (range) {
-          // The whole object's size follows the slash of Content-Range: "bytes 0-99/1234".
-          const total = Number(output.ContentRange?.split('/')[1] ?? Number.NaN);
-          return {
-            status: 'found',
-            info: { ...info, contentLength: Number.isFinite(total) ? total : info.contentLength },
-            range,
-            body: output.Body as Readable,
-          };
-        }
-        return { status: 'found', info, body: output.Body as Readable };
-      } catch (error) {
-        if (statusOf(error) === 304) return { status: 'not-modified' };
-        if (isNotFound(error)) return null;
-        return fail(error, 'get', key);
+      const headers: Record<string, string> = {};
+      if (conditions?.ifNoneMatch !== undefined) headers['if-none-match'] = conditions.ifNoneMatch;
+      // If-Modified-Since only counts when If-None-Match is absent (RFC 9110 13.1.3).
+      else if (conditions?.ifModifiedSince !== undefined) headers['if-modified-since'] = conditions.ifModifiedSince.toUTCString();
+      const range = conditions?.range;
+      if (range) headers.range = `bytes=${range.start}-${range.end}`;
+      const response = await call('get', key, { method: 'GET', key, headers });
+      if (response.status === 304) {
+        response.body.resume();
+        return { status: 'not-modified' };
       }
+      if (response.status === 404) {
+        response.body.resume();
+        return null;
+      }
+      if (response.status === 206 && range) {
+        // The whole object's size follows the slash of Content-Range: "bytes 0-99/1234".
+        const total = Number(response.headers['content-range']?.split('/')[1] ?? Number.NaN);
+        return { status: 'found', info: toInfo(response, Number.isFinite(total) ? total : undefined), range, body: response.body };
+      }
+      if (response.status !== 200) throw await failure('get', key, response);
+      return { status: 'found', info: toInfo(response), body: response.body };
     },
     async readBuffer(key: string) {
+      const response = await call('get', key, { method: 'GET', key });
+      if (response.status === 404) {
+        response.body.resume();
+        return null;
+      }
+      if (response.status !== 200) throw await failure('get', key, response);
       try {
-        const output = await s3().send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
-        const bytes = await output.Body?.transformToByteArray();
-        return { info: toInfo(output), body: Buffer.from(bytes ?? []) };
+        return { info: toInfo(response), body: await readBody(response) };
       } catch (error) {
-        if (isNotFound(error)) return null;
-        return fail(error, 'get', key);
+        throw new DependencyError('storage', `[${DRIVER}] get ${key}: ${(error as Error).message}`, true, { cause: error });
       }
     },
     async delete(key: string) {
-      try {
-        await s3().send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key }));
-      } catch (error) {
-        if (!isNotFound(error)) fail(error, 'delete', key);
-      }
+      const response = await call('delete', key, { method: 'DELETE', key });
+      if (response.status !== 204 && response.status !== 200 && response.status !== 404) throw await failure('delete', key, response);
+      response.body.resume();
     },
     async *list(prefix: string): AsyncIterable<ListedObject> {
       let token: string | undefined;
       do {
-        let page: ListObjectsV2CommandOutput;
+        const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': String(options.listPageSize ?? 1000) };
+        if (token) query['continuation-token'] = token;
+        const response = await call('list', prefix, { method: 'GET', query });
+        if (response.status !== 200) throw await failure('list', prefix, response);
+        let page: { Contents?: { Key?: string; LastModified?: string }[]; IsTruncated?: string; NextContinuationToken?: string };
         try {
-          page = await s3().send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: prefix, ContinuationToken: token }));
+          page = (xml.parse((await readBody(response)).toString('utf8')) as { ListBucketResult?: typeof page }).ListBucketResult ?? {};
         } catch (error) {
-          return fail(error, 'list', prefix);
+          throw new DependencyError('storage', `[${DRIVER}] list ${prefix}: ${(error as Error).message}`, true, { cause: error });
         }
         for (const item of page.Contents ?? []) {
-          if (item.Key) yield { key: item.Key, lastModified: item.LastModified ?? new Date(0) };
+          if (item.Key) yield { key: item.Key, lastModified: new Date(item.LastModified ?? 0) };
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        token = page.IsTruncated === 'true' ? page.NextContinuationToken : undefined;
       } while (token);
     },
     async dispose() {
-      client?.destroy();
-      client = undefined;
+      s3.dispose();
     },
   };
 }
