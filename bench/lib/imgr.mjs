@@ -15,7 +15,12 @@ export const app = { root: repoRoot, commit: 'working tree' };
  * The runtime environment baked into deploy/docker/imgr.Dockerfile, so the benchmark measures what
  * the image runs; each may be overridden from the environment of `npm run bench`.
  */
-export const IMAGE_ENV = { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '4' };
+export const IMAGE_ENV = {
+  NODE_ENV: 'production',
+  NODE_OPTIONS: '--max-semi-space-size=1',
+  MALLOC_ARENA_MAX: '2',
+  UV_THREADPOOL_SIZE: '4',
+};
 
 /** Tuning knobs passed through from the caller's environment when set. */
 export const KNOBS = [
@@ -26,6 +31,7 @@ export const KNOBS = [
   'IMGR_MAX_CONCURRENT_UPLOADS',
   'UV_THREADPOOL_SIZE',
   'MALLOC_ARENA_MAX',
+  'NODE_OPTIONS',
 ];
 
 export function processEnv() {

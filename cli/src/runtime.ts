@@ -35,7 +35,10 @@ function defaultWebDir(config: Config): string | undefined {
 export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger: Logger, metrics: Metrics): Promise<Running> {
   const env = config.env;
   tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_CACHE_MB });
-  const telemetry = startTelemetry({ serviceName: env.OTEL_SERVICE_NAME ?? `imgr-${role}`, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const telemetry = await startTelemetry({
+    serviceName: env.OTEL_SERVICE_NAME ?? `imgr-${role}`,
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
   const storage = tracing ? withStorageTracing(storageFromConfig(config), telemetry.tracer) : storageFromConfig(config);
   const queue = tracing ? withQueueTracing(queueFromConfig(config, logger), telemetry.tracer) : queueFromConfig(config, logger);

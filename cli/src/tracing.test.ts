@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 describe('tracing', () => {
   it('shows one trace from the upload request through each resize task', async () => {
     const exporter = new InMemorySpanExporter();
-    const telemetry = startTelemetry({ serviceName: 'imgr-test', spanProcessor: new SimpleSpanProcessor(exporter) });
+    const telemetry = await startTelemetry({ serviceName: 'imgr-test', spanProcessor: new SimpleSpanProcessor(exporter) });
     const logger = createLogger('silent');
     const metrics = createMetrics('all');
     const rawStorage = createMemoryStorage();

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UPLOAD_PATH } from '../contract.js';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
+import { createUploadBufferPool, type UploadBufferPool } from '../upload-buffers.js';
 
 /** Bytes of multipart framing and other fields allowed on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -28,23 +29,54 @@ function multipartError(error: unknown): unknown {
 }
 
 /**
+ * Collects a part's chunks into one buffer. With the request's declared length the buffer comes
+ * from the pool, up front, and each chunk is copied in as it arrives: the chunks die young, in
+ * V8's cheap young-generation collections, instead of being kept until the part ends and then
+ * concatenated, which doubled the bytes held per upload (see upload-buffers.ts for the rest).
+ */
+class PartCollector {
+  private buffer: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  private length = 0;
+
+  constructor(capacity: number | undefined, pool: UploadBufferPool) {
+    if (capacity !== undefined && capacity > 0) this.buffer = pool.acquire(capacity);
+  }
+
+  add(chunk: Buffer): void {
+    if (this.buffer && this.length + chunk.length <= this.buffer.length) chunk.copy(this.buffer, this.length);
+    else {
+      // More bytes than declared (cannot happen with an honest Content-Length): keep chunks instead.
+      if (this.buffer) this.chunks.push(this.buffer.subarray(0, this.length));
+      this.buffer = undefined;
+      this.chunks.push(chunk);
+    }
+    this.length += chunk.length;
+  }
+
+  bytes(): Buffer {
+    return this.buffer ? this.buffer.subarray(0, this.length) : Buffer.concat(this.chunks, this.length);
+  }
+}
+
+/**
  * Reads one file part (keeping its bytes or not), refusing it with 413 the moment it passes the
  * upload limit: the rest of the body is never read. (The plugin's toBuffer() would only notice at
  * the end of the part, so a chunked body without end would be read until the request timeout.)
  * The parser may have cut the part at the limit before this listens, hence `truncated`, not 'limit'.
+ * `collector` keeps the bytes; without one they are read past.
  */
-function readPart(part: MultipartFile, keep: boolean): Promise<Buffer> {
+function readPart(part: MultipartFile, collector: PartCollector | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     const tooLarge = () => reject(new HttpError('tooLarge'));
     if (part.file.truncated) return tooLarge();
     part.file.on('limit', tooLarge);
     part.file.on('data', (chunk: Buffer) => {
       if (part.file.truncated) return tooLarge();
-      if (keep) chunks.push(chunk);
+      collector?.add(chunk);
     });
     part.file.once('error', reject);
-    part.file.once('end', () => (part.file.truncated ? tooLarge() : resolve(Buffer.concat(chunks))));
+    part.file.once('end', () => (part.file.truncated ? tooLarge() : resolve(collector?.bytes() ?? Buffer.alloc(0))));
     part.file.once('close', () => {
       if (!part.file.readableEnded) reject(new HttpError('badRequest', { message: 'The multipart body is malformed or incomplete.' }));
     });
@@ -52,13 +84,16 @@ function readPart(part: MultipartFile, keep: boolean): Promise<Buffer> {
 }
 
 /** The bytes of the first file part named `file`; other parts are read past and ignored, as the original did. */
-async function readFileField(request: FastifyRequest): Promise<Buffer | undefined> {
+async function readFileField(request: FastifyRequest, maxUploadBytes: number, pool: UploadBufferPool): Promise<Buffer | undefined> {
   let bytes: Buffer | undefined;
+  // The file is smaller than the whole body; onRequest already refused bodies declared too large.
+  const declared = Number(request.headers['content-length']);
+  const capacity = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, maxUploadBytes) : undefined;
   try {
     for await (const part of request.parts({ limits: { files: MAX_FILE_PARTS } })) {
       if (part.type !== 'file') continue;
       const wanted = part.fieldname === 'file' && bytes === undefined;
-      const body = await readPart(part as MultipartFile, wanted);
+      const body = await readPart(part as MultipartFile, wanted ? new PartCollector(capacity, pool) : undefined);
       if (wanted) bytes = body;
     }
   } catch (error) {
@@ -89,6 +124,10 @@ export function registerUploadRoute(
   options: { images: ImageService; maxUploadBytes: number; maxConcurrentUploads: number },
 ): void {
   let active = 0;
+  const buffers = createUploadBufferPool({
+    maxBuffers: options.maxConcurrentUploads,
+    maxBufferBytes: Math.min(4 * 1024 * 1024, options.maxUploadBytes),
+  });
   // The server's request timeout, as the app configured it (IMGR_REQUEST_TIMEOUT_MS).
   const bodyTimeoutMs = app.server.requestTimeout;
 
@@ -104,10 +143,15 @@ export function registerUploadRoute(
       active++;
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
-        const bytes = await readFileField(request);
+        const bytes = await readFileField(request, options.maxUploadBytes, buffers);
         if (bytes === undefined || bytes.length === 0) throw new HttpError('missingFile');
-        const result = await options.images.upload(bytes, { requestId: request.id });
-        return reply.status(201).send(result);
+        try {
+          const result = await options.images.upload(bytes, { requestId: request.id });
+          return reply.status(201).send(result);
+        } finally {
+          // Stored (or refused) and answered: nothing reads these bytes any more.
+          buffers.release(bytes);
+        }
       } catch (error) {
         // Already answered (408 from the body deadline): nothing more to say to this client.
         if (reply.sent) return reply;

@@ -64,6 +64,13 @@ export function testStorage(label: string, factory: () => Promise<ObjectStore> |
       expect(read.info.contentLength).toBe('imgr contract payload'.length);
     });
 
+    it('keeps its own copy of what was put: the caller may reuse the buffer at once', async () => {
+      const body = Buffer.from('first bytes');
+      await store.put(`big/${id}`, body, { contentType: 'image/jpeg' });
+      body.write('other bytes');
+      expect((await store.readBuffer(`big/${id}`))?.body.toString()).toBe('first bytes');
+    });
+
     it('replaces an object on a second put', async () => {
       await store.put(`big/${id}`, Buffer.from('one'), { contentType: 'image/jpeg' });
       await store.put(`big/${id}`, Buffer.from('second'), { contentType: 'image/jpeg' });

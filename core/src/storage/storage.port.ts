@@ -44,6 +44,7 @@ export interface ObjectStore {
   init(): Promise<void>;
   /** Cheap round trip for readiness probes; throws when the store cannot serve. */
   check(): Promise<void>;
+  /** Keeps no reference to `body` once settled: the API reuses upload buffers. */
   put(key: string, body: Buffer, options: WriteOptions): Promise<void>;
   head(key: string): Promise<ObjectInfo | null>;
   /** Streams the object; honours conditional headers the way an HTTP server would. */
