@@ -282,12 +282,12 @@ async function round(index, client, raw, photos) {
         errors: up.result.errors,
         statuses: up.result.statuses,
         mbPerSec: (up.result.rate * photo.bytes.length) / 1e6,
-        ratioToRawPut: up.result.rate / put.result.rate,
+        ratioToRawPut: up.result.rate / put.rate,
         proc: up.proc,
       };
       result.proc[`upload-${label}`] = up.proc;
       log(
-        `upload ${label}: ${fmt(up.result.rate)}/s (${fmt(up.result.rate / put.result.rate, 2)} of raw PUT), p50 ${fmt(lat.p50)} p99 ${fmt(lat.p99)} ms, errors ${up.result.errors}, API RSS peak ${fmt(up.proc.rss.api.peak, 0)} MiB, foreign CPU ${fmt(up.proc.foreignCpuPct, 0)}%`,
+        `upload ${label}: ${fmt(up.result.rate)}/s (${fmt(up.result.rate / put.rate, 2)} of raw PUT), p50 ${fmt(lat.p50)} p99 ${fmt(lat.p99)} ms, errors ${up.result.errors}, API RSS peak ${fmt(up.proc.rss.api.peak, 0)} MiB, foreign CPU ${fmt(up.proc.foreignCpuPct, 0)}%`,
       );
       // The worker gets a backlog of a fixed size: the upload window's images go (the test cluster
       // keeps every byte in memory), then a fresh backlog is uploaded with no worker running.
