@@ -157,7 +157,8 @@ async function observed(named, body) {
 
 function sharpLimit(file) {
   const out = sh(process.execPath, [join(app.root, 'bench/sharp-limit.mjs'), file, String(settings.seconds)], {
-    env: { ...process.env, ...processEnv() },
+    // The worker's environment: the limit is what the worker's renders could reach.
+    env: { ...process.env, ...processEnv('worker') },
   });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -469,6 +470,7 @@ async function main() {
     machine: machineInfo(),
     settings: { ...settings, only: [...settings.only] },
     imgrEnv: processEnv(),
+    roleEnv: { api: processEnv('api'), worker: processEnv('worker') },
     photos: Object.fromEntries(
       Object.entries(photos).map(([k, p]) => [k, { file: p.file.slice(repoRoot.length + 1), bytes: p.bytes.length }]),
     ),

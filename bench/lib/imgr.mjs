@@ -15,11 +15,12 @@ export const app = { root: repoRoot, commit: 'working tree' };
  * The runtime environment baked into deploy/docker/imgr.Dockerfile, so the benchmark measures what
  * the image runs; each may be overridden from the environment of `npm run bench`.
  */
-export const IMAGE_ENV = {
-  NODE_ENV: 'production',
-  NODE_OPTIONS: '--max-semi-space-size=1',
-  MALLOC_ARENA_MAX: '2',
-  UV_THREADPOOL_SIZE: '4',
+export const IMAGE_ENV = { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '4' };
+
+/** What deploy/nomad/imgr.nomad.hcl (and compose.yaml) add per role. */
+export const ROLE_ENV = {
+  api: { NODE_OPTIONS: '--max-semi-space-size=1' },
+  worker: { NODE_OPTIONS: '--max-semi-space-size=64' },
 };
 
 /** Tuning knobs passed through from the caller's environment when set. */
@@ -34,8 +35,8 @@ export const KNOBS = [
   'NODE_OPTIONS',
 ];
 
-export function processEnv() {
-  const env = { ...IMAGE_ENV };
+export function processEnv(role) {
+  const env = { ...IMAGE_ENV, ...ROLE_ENV[role] };
   for (const knob of KNOBS) if (process.env[knob] !== undefined) env[knob] = process.env[knob];
   return env;
 }
@@ -65,7 +66,7 @@ export async function freePort() {
 export async function startImgr(role, env, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, join(app.root, 'cli/dist/main.js'), role], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(), ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(role), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);

@@ -105,6 +105,16 @@ function latencySvg(series, title) {
   return `${parts.join('\n')}\n`;
 }
 
+/** The variables one role sets beyond those common to both (NODE_OPTIONS), as the Nomad job sets them. */
+function roleEnvText(results) {
+  if (!results.roleEnv) return '';
+  const parts = Object.entries(results.roleEnv).map(([role, env]) => {
+    const own = Object.entries(env).filter(([k, v]) => results.imgrEnv[k] !== v);
+    return own.length ? `${role}: ${own.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+  });
+  return parts.some(Boolean) ? `; per role, as in the Nomad job: ${parts.filter(Boolean).join('; ')}` : '';
+}
+
 const mark = (ok) => (ok ? 'met' : '**missed**');
 
 export function writeReport(results, { write }) {
@@ -206,7 +216,7 @@ export function writeReport(results, { write }) {
   lines.push(
     `| imgr processes | one \`imgr api\`, one \`imgr worker\`; ${Object.entries(results.imgrEnv)
       .map(([k, v]) => `${k}=${v}`)
-      .join(', ')}; everything else at its default |`,
+      .join(', ')}${roleEnvText(results)}; everything else at its default |`,
   );
   lines.push('');
   lines.push(

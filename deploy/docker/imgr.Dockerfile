@@ -106,12 +106,10 @@ WORKDIR /app
 #   memory of a resize worker keeps growing through fragmentation; 2 arenas keep it flat at a small CPU cost.
 # UV_THREADPOOL_SIZE=4: libuv's pool runs sharp's jobs, fs and DNS; the worker runs IMGR_WORKER_CONCURRENCY (2)
 #   images at once, so 4 leaves room for S3 DNS/fs while resizes run. Raise both together on bigger hosts.
-# NODE_OPTIONS=--max-semi-space-size=1: V8's young generation capped at 3 x 1 MiB instead of growing to 3 x 16 MiB
-#   under a high allocation rate; objects that die young are collected sooner, and the API's resident memory under
-#   load stays far below its 150 MB target (measured 100-130 MiB peaks, throughput unchanged within noise).
+# NODE_OPTIONS is left to each role's deployment (Nomad job, compose.yaml): the API wants a small V8 young
+#   generation (memory), the worker a large one (CPU); see docs/benchmarks.md.
 # HOME=/tmp: the only writable place when the root filesystem is read-only.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=1 \
     MALLOC_ARENA_MAX=2 \
     UV_THREADPOOL_SIZE=4 \
     HOME=/tmp \
