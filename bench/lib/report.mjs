@@ -30,6 +30,8 @@ export function machineInfo() {
     libvips: sharpVersions.vips ?? 'unknown',
     rabbitmq: quiet('rabbitmqctl', ['version']),
     ceph: quiet('ceph', ['--version']).replace(/ \(.*$/, ''),
+    // The OSD's object store as the cluster was configured (scripts/services/ceph-s3.sh).
+    objectStore: quiet('grep', ['-Po', '(?<=^osd objectstore = ).*', '/tmp/imgr-ceph/ceph.conf']).trim() || 'unknown store',
   };
 }
 
@@ -211,7 +213,7 @@ export function writeReport(results, { write }) {
   lines.push(`| sharp / libvips | ${m.sharp} / ${m.libvips} |`);
   lines.push(`| RabbitMQ | ${m.rabbitmq} |`);
   lines.push(
-    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')}: one mon, one OSD on memstore (scripts/services/ceph-s3.sh)${results.s3 === 'own-gateway' ? '; the benchmark talks to a gateway process of its own on that cluster (bench/lib/rgw.mjs), so other tests using or stopping the shared gateway do not disturb it' : ''} |`,
+    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')}: one mon, one OSD on ${m.objectStore ?? 'memstore'} (scripts/services/ceph-s3.sh)${results.s3 === 'own-gateway' ? '; the benchmark talks to a gateway process of its own on that cluster (bench/lib/rgw.mjs), so other tests using or stopping the shared gateway do not disturb it' : ''} |`,
   );
   lines.push(
     `| imgr processes | one \`imgr api\`, one \`imgr worker\`; ${Object.entries(results.imgrEnv)
@@ -358,7 +360,7 @@ export function writeReport(results, { write }) {
   }
   lines.push('');
   lines.push(
-    `Pipeline latency is measured from the scheduled start of each upload (arrivals are open-loop: a slow answer does not delay the next upload) to the arrival of the last of the four variants' 200 answers. While nothing is ready the suite sends one \`HEAD /image/<id>/big\` every ${s.pollMs} ms, or every 5 % of the time elapsed when that is longer (the worker stores the four sizes together, once all are rendered), then GETs all four. The reported figure is therefore an upper bound; the lower bound, the time the last unsuccessful poll was sent, is listed too. They differ by about 70 ms: the poll interval plus the round trips of the last unsuccessful poll (a 404 for a size still being made costs the API three S3 requests), of the successful one and of the four GETs. The true time lies between the two.`,
+    `Pipeline latency is measured from the scheduled start of each upload (arrivals are open-loop: a slow answer does not delay the next upload) to the arrival of the last of the four variants' 200 answers. While nothing is ready the suite sends one \`HEAD /image/<id>/big\` every ${s.pollMs} ms, or every 5 % of the time elapsed when that is longer (the worker stores the four sizes together, once all are rendered), then GETs all four. The reported figure is therefore an upper bound; the lower bound, the time the last unsuccessful poll was sent, is listed too. They differ by the poll interval plus the round trips of the last unsuccessful poll (a 404 for a size still being made costs the API three S3 requests), of the successful one and of the four GETs (p99 ${sp(vals((x) => x.pipeline?.[5]?.latency?.p99))} against ${sp(vals((x) => x.pipeline?.[5]?.lowerBound?.p99))} ms at 5/s here). The true time lies between the two.`,
   );
   lines.push('');
   lines.push(
