@@ -142,7 +142,9 @@ apps_ready() {
 wait_until "imgr api and worker ready on both VMs" 90 apps_ready || { tail -5 "$R"/vm*-api.log "$R"/vm*-worker.log >&2; exit 1; }
 # vm1 first, so it holds the address at the start (nopreempt: a later start would not take it).
 start_keepalived vm1
-has_vip() { ip -n "$P-$1" -br addr show 2>/dev/null | grep -q " $VIP/"; }
+# On any interface that is up (the address lives on keepalived's virtual-MAC interface); a crashed VM's
+# interfaces are down but keep their addresses.
+has_vip() { ip -n "$P-$1" -br addr show 2>/dev/null | grep -Eq "^[^ ]+ +UP .* $VIP/"; }
 wait_until "vm1 to take the floating IP" 30 has_vip vm1 || exit 1
 start_keepalived vm2
 sleep 2
