@@ -1,4 +1,12 @@
-import { createLogger, createMemoryQueue, createMemoryStorage, createMetrics, type JobQueue, type ResizeJob } from '@imgr/core';
+import {
+  createLogger,
+  createMemoryQueue,
+  createMemoryStorage,
+  createMetrics,
+  type JobQueue,
+  type ReadConditions,
+  type ResizeJob,
+} from '@imgr/core';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,12 +48,19 @@ describe('API', () => {
   let queue: ReturnType<typeof recordingQueue>;
   let setDraining: () => void;
 
-  async function build(options: { failingQueue?: boolean; maxUploadBytes?: number; maxConcurrentUploads?: number } = {}) {
+  async function build(
+    options: { failingQueue?: boolean; maxUploadBytes?: number; maxConcurrentUploads?: number; storeIgnoresRanges?: boolean } = {},
+  ) {
     storage = createMemoryStorage();
     queue = recordingQueue(options.failingQueue);
     const logger = createLogger('silent');
     const metrics = createMetrics('api');
-    const images = createImageService({ storage, queue, logger, metrics, limits: { maxPixels: 4_000_000, maxFrames: 10 } });
+    const memory = storage;
+    // An S3 server that answers a ranged GET with the whole object (allowed by HTTP, rare in practice).
+    const store = options.storeIgnoresRanges
+      ? { ...memory, read: (key: string, conditions?: ReadConditions) => memory.read(key, { ...conditions, range: undefined }) }
+      : memory;
+    const images = createImageService({ storage: store, queue, logger, metrics, limits: { maxPixels: 4_000_000, maxFrames: 10 } });
     const api = await buildApi({
       images,
       logger,
@@ -229,6 +244,18 @@ describe('API', () => {
       const several = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: 'bytes=0-1,5-6' } });
       expect(several.statusCode).toBe(200);
       expect(several.rawPayload.length).toBe(whole.length);
+    });
+
+    it('serves the whole object as a 200 when the store ignored the range', async () => {
+      await app.close();
+      await build({ storeIgnoresRanges: true });
+      const { id } = await stored();
+      const whole = (await app.inject({ method: 'GET', url: `/image/${id}` })).rawPayload;
+      const part = await app.inject({ method: 'GET', url: `/image/${id}`, headers: { range: 'bytes=10-19' } });
+      expect(part.statusCode).toBe(200);
+      expect(part.headers['content-range']).toBeUndefined();
+      expect(Number(part.headers['content-length'])).toBe(whole.length);
+      expect(part.rawPayload.equals(whole)).toBe(true);
     });
 
     it('answers 404 "not found" with Retry-After for a size not made yet, and plain 404 for an unknown image', async () => {

@@ -83,6 +83,8 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
       if (range !== undefined) {
         const partial = await images.read(id, kind, { range });
         if (partial.status === 'found') {
+          // A store that ignored the range sent the whole object: a plain 200, as RFC 9110 allows.
+          if (!partial.range) return reply.send(partial.body);
           return reply
             .status(206)
             .header('content-range', `bytes ${range.start}-${range.end}/${info.contentLength}`)
