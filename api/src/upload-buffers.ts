@@ -45,7 +45,7 @@ export function createUploadBufferPool(options: UploadBufferPoolOptions) {
       if (free.length > options.maxBuffers) free.pop();
     },
 
-    /** Bytes held for reuse (for tests and metrics). */
+    /** Bytes held for reuse (for tests). */
     heldBytes: () => free.reduce((sum, buffer) => sum + buffer.length, 0),
   };
 }

@@ -69,7 +69,11 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     maxAttempts: 2,
   });
 
-  /** A DependencyError naming the action, the key and the server's error code when it sent one. */
+  /** Every storage failure reads `[s3-storage] <action> <key or bucket>: <detail>`. */
+  const storageError = (action: string, label: string, detail: string, retryable: boolean, cause?: unknown) =>
+    new DependencyError('storage', `[${DRIVER}] ${action} ${label}: ${detail}`, retryable, cause === undefined ? undefined : { cause });
+
+  /** The server answered but refused: its error code when it sent one; retryable for outages. */
   async function failure(action: string, key: string, response: S3Response): Promise<DependencyError> {
     let code = '';
     if (response.status !== 304 && response.headers['content-type']?.includes('xml')) {
@@ -78,8 +82,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     } else {
       response.body.resume();
     }
-    const detail = `${code || 'error'} (HTTP ${response.status})`;
-    return new DependencyError('storage', `[${DRIVER}] ${action} ${key}: ${detail}`, s3.isRetryableStatus(response.status));
+    return storageError(action, key, `${code || 'error'} (HTTP ${response.status})`, s3.isRetryableStatus(response.status));
   }
 
   /** Sends one request; network failures become retryable DependencyErrors. */
@@ -87,25 +90,26 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     try {
       return await s3.send(bucket, request);
     } catch (error) {
-      throw new DependencyError('storage', `[${DRIVER}] ${action} ${label}: ${(error as Error).message}`, true, { cause: error });
+      throw storageError(action, label, (error as Error).message, true, error);
     }
   }
 
-  async function head(key: string): Promise<ObjectInfo | null> {
-    const response = await call('head', key, { method: 'HEAD', key });
+  /** A HEAD of an object or (without key) of the bucket: its answer, or null when it does not exist. */
+  async function headRequest(action: string, key?: string): Promise<S3Response | null> {
+    const label = key ?? bucket;
+    const response = await call(action, label, { method: 'HEAD', key });
     response.body.resume();
     if (response.status === 404) return null;
-    if (response.status !== 200) throw await failure('head', key, response);
-    return toInfo(response);
+    if (response.status !== 200) throw await failure(action, label, response);
+    return response;
   }
 
-  async function checkBucket(action: string): Promise<boolean> {
-    const response = await call(action, bucket, { method: 'HEAD' });
-    response.body.resume();
-    if (response.status === 404) return false;
-    if (response.status !== 200) throw await failure(action, bucket, response);
-    return true;
+  async function head(key: string): Promise<ObjectInfo | null> {
+    const response = await headRequest('head', key);
+    return response && toInfo(response);
   }
+
+  const checkBucket = async (action: string): Promise<boolean> => (await headRequest(action)) !== null;
 
   return {
     name: DRIVER,
@@ -126,7 +130,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     },
     async check() {
       if (!(await checkBucket('check bucket'))) {
-        throw new DependencyError('storage', `[${DRIVER}] check bucket ${bucket}: NoSuchBucket (HTTP 404)`, false);
+        throw storageError('check bucket', bucket, 'NoSuchBucket (HTTP 404)', false);
       }
     },
     async put(key: string, body: Buffer, writeOptions: WriteOptions) {
@@ -171,7 +175,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
       try {
         return { info: toInfo(response), body: await readBody(response) };
       } catch (error) {
-        throw new DependencyError('storage', `[${DRIVER}] get ${key}: ${(error as Error).message}`, true, { cause: error });
+        throw storageError('get', key, (error as Error).message, true, error);
       }
     },
     async delete(key: string) {
@@ -190,7 +194,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
         try {
           page = (xml.parse((await readBody(response)).toString('utf8')) as { ListBucketResult?: typeof page }).ListBucketResult ?? {};
         } catch (error) {
-          throw new DependencyError('storage', `[${DRIVER}] list ${prefix}: ${(error as Error).message}`, true, { cause: error });
+          throw storageError('list', prefix, (error as Error).message, true, error);
         }
         for (const item of page.Contents ?? []) {
           if (item.Key) yield { key: item.Key, lastModified: new Date(item.LastModified ?? 0) };
