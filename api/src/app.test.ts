@@ -28,16 +28,24 @@ function multipart(
   return { payload: Buffer.concat([head, body, tail]), headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` } };
 }
 
+function withRequestId(body: Buffer, requestId: string) {
+  const form = multipart('file', 'photo.png', 'image/png', body);
+  return { payload: form.payload, headers: { ...form.headers, 'x-request-id': requestId } };
+}
+
 /** A queue double that records what the API published, or refuses like a dead broker. */
-function recordingQueue(fail = false): JobQueue & { published: ResizeJob[] } {
+function recordingQueue(fail = false): JobQueue & { published: ResizeJob[]; requestIds: (string | undefined)[] } {
   const inner = createMemoryQueue();
   const published: ResizeJob[] = [];
+  const requestIds: (string | undefined)[] = [];
   return {
     ...inner,
     published,
-    async publish(jobs) {
+    requestIds,
+    async publish(jobs, context) {
       if (fail) throw new Error('broker down');
       published.push(...jobs);
+      requestIds.push(context?.requestId);
     },
   };
 }
@@ -49,7 +57,13 @@ describe('API', () => {
   let setDraining: () => void;
 
   async function build(
-    options: { failingQueue?: boolean; maxUploadBytes?: number; maxConcurrentUploads?: number; storeIgnoresRanges?: boolean } = {},
+    options: {
+      failingQueue?: boolean;
+      maxUploadBytes?: number;
+      maxConcurrentUploads?: number;
+      storeIgnoresRanges?: boolean;
+      generateId?: () => string;
+    } = {},
   ) {
     storage = createMemoryStorage();
     queue = recordingQueue(options.failingQueue);
@@ -60,7 +74,14 @@ describe('API', () => {
     const store = options.storeIgnoresRanges
       ? { ...memory, read: (key: string, conditions?: ReadConditions) => memory.read(key, { ...conditions, range: undefined }) }
       : memory;
-    const images = createImageService({ storage: store, queue, logger, metrics, limits: { maxPixels: 4_000_000, maxFrames: 10 } });
+    const images = createImageService({
+      storage: store,
+      queue,
+      logger,
+      metrics,
+      limits: { maxPixels: 4_000_000, maxFrames: 10 },
+      generateId: options.generateId,
+    });
     const api = await buildApi({
       images,
       logger,
@@ -317,9 +338,86 @@ describe('API', () => {
       expect((await app.inject({ method: 'DELETE', url: `/image/${id}` })).statusCode).toBe(401);
       const right = await app.inject({ method: 'DELETE', url: `/image/${id}`, headers: { 'x-delete-token': token } });
       expect(right.statusCode).toBe(204);
-      expect(storage.size).toBe(0);
-      const again = await app.inject({ method: 'DELETE', url: `/image/${id}`, headers: { 'x-delete-token': token } });
-      expect(again.statusCode).toBe(404);
+      // Only the tombstone stays: it tells a worker still resizing the image not to publish its sizes.
+      const left: string[] = [];
+      for (const prefix of ['original/', 'big/', 'deleted/']) for await (const object of storage.list(prefix)) left.push(object.key);
+      expect(left).toEqual([`deleted/${id}`]);
+      expect(JSON.stringify((await storage.head(`deleted/${id}`))?.metadata)).not.toContain(token);
+    });
+
+    it('answers a repeated DELETE of a deleted image 204 for its owner, 403 for anyone else', async () => {
+      const { id, delete_token: token } = (await upload(await solidImage(30, 20, 'png'))).json();
+      const del = (headers: Record<string, string>) => app.inject({ method: 'DELETE', url: `/image/${id}`, headers });
+      expect((await del({ 'x-delete-token': token })).statusCode).toBe(204);
+      // A size a late worker wrote is removed again by the repeated DELETE.
+      await storage.put(`small/${id}`, Buffer.from('late'), { contentType: 'image/png' });
+      expect((await del({ 'x-delete-token': token })).statusCode).toBe(204);
+      expect(await storage.head(`small/${id}`)).toBeNull();
+      const stranger = await del({ 'x-delete-token': 'not-the-token' });
+      expect(stranger.statusCode).toBe(403);
+      expect(stranger.json()).toMatchObject({ error: 'forbidden' });
+      expect((await app.inject({ method: 'DELETE', url: '/image/Zz9Zz9Zz', headers: { 'x-delete-token': token } })).statusCode).toBe(404);
+    });
+  });
+
+  describe('new ids', () => {
+    it('draws another id when the first is taken, leaving the other upload and its token intact', async () => {
+      const ids = ['AAAAaaaa', 'AAAAaaaa', 'BBBBbbbb'];
+      await build({ generateId: () => ids.shift() ?? 'CCCCcccc' });
+      const first = (await upload(await solidImage(30, 20, 'png'))).json();
+      const before = await storage.readBuffer('original/AAAAaaaa');
+      const second = await upload(await solidImage(40, 20, 'jpeg'));
+      expect(second.statusCode).toBe(201);
+      expect([first.id, second.json().id]).toEqual(['AAAAaaaa', 'BBBBbbbb']);
+      const after = await storage.readBuffer('original/AAAAaaaa');
+      expect(after?.body.equals(before?.body ?? Buffer.alloc(0))).toBe(true);
+      expect(after?.info.metadata).toEqual(before?.info.metadata);
+      expect(queue.published.filter((job) => job.imageId === 'BBBBbbbb')).toHaveLength(4);
+    });
+
+    it('never reuses the id of a deleted image (its tombstone would take the new sizes back)', async () => {
+      await storage.put('deleted/AAAAaaaa', Buffer.from('{}'), { contentType: 'application/json' });
+      const ids = ['AAAAaaaa', 'BBBBbbbb'];
+      await build({ generateId: () => ids.shift() ?? 'CCCCcccc' });
+      await storage.put('deleted/AAAAaaaa', Buffer.from('{}'), { contentType: 'application/json' });
+      const response = await upload(await solidImage(30, 20, 'png'));
+      expect(response.json().id).toBe('BBBBbbbb');
+      expect(await storage.head('original/AAAAaaaa')).toBeNull();
+    });
+
+    it('answers 503 after five taken ids in a row, storing nothing new', async () => {
+      await build({ generateId: () => 'AAAAaaaa' });
+      expect((await upload(await solidImage(30, 20, 'png'))).statusCode).toBe(201);
+      const response = await upload(await solidImage(30, 20, 'png'));
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ error: 'storage-unavailable' });
+      expect(storage.size).toBe(1);
+    });
+  });
+
+  describe('request ids', () => {
+    it('gives every request a random id in X-Request-Id', async () => {
+      const a = await app.inject({ method: 'GET', url: '/health' });
+      const b = await app.inject({ method: 'GET', url: '/image/Zz9Zz9Zz' });
+      expect(a.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(b.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+    });
+
+    it('keeps a short safe caller id and replaces a forged one', async () => {
+      const kept = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'haproxy-0A1B:42.7' } });
+      expect(kept.headers['x-request-id']).toBe('haproxy-0A1B:42.7');
+      for (const forged of ['a b', 'x'.repeat(65), 'id\u001b[31m', '{"level":"fatal"}', 'é']) {
+        const response = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': forged } });
+        expect(response.headers['x-request-id'], forged).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+
+    it("passes the same id to the upload's resize tasks", async () => {
+      const kept = await app.inject({ method: 'POST', url: '/image', ...withRequestId(await solidImage(30, 20, 'png'), 'trace-me-1') });
+      expect(kept.headers['x-request-id']).toBe('trace-me-1');
+      const forged = await app.inject({ method: 'POST', url: '/image', ...withRequestId(await solidImage(30, 20, 'png'), 'bad id\r') });
+      expect(queue.requestIds).toEqual(['trace-me-1', forged.headers['x-request-id']]);
     });
   });
 

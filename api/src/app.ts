@@ -3,8 +3,11 @@ import multipart from '@fastify/multipart';
 import { DependencyError, extractTraceContext, type Logger, type Metrics, type Span, SpanKind, type Tracer } from '@imgr/core';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { UPLOAD_PATH } from './contract.js';
 import { HttpError, rawErrorResponse } from './http-errors.js';
 import type { ImageService } from './image.service.js';
+import { type RateLimits, registerRateLimits } from './rate-limits.js';
+import { requestIdOf } from './request-id.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.route.js';
 import { registerDeleteRoute } from './routes/image-delete.route.js';
 import { registerReadRoutes } from './routes/image-read.route.js';
@@ -12,6 +15,10 @@ import { registerStatusRoute } from './routes/image-status.route.js';
 import { registerUploadRoute } from './routes/image-upload.route.js';
 import { registerIndexRoute } from './routes/index.route.js';
 import { registerWebRoutes } from './routes/web.route.js';
+import { armBodyDeadline } from './slow-body.js';
+
+const hasBody = (headers: { 'content-length'?: string | undefined; 'transfer-encoding'?: string | undefined }): boolean =>
+  headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 
 export interface ApiOptions {
   images: ImageService;
@@ -20,7 +27,16 @@ export interface ApiOptions {
   readiness: ReadinessCheck[];
   maxUploadBytes: number;
   maxConcurrentUploads: number;
+  /** Longest time any request but an upload may take to arrive (IMGR_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;
+  /** Longest time an upload's body may take to arrive (IMGR_UPLOAD_TIMEOUT_MS); defaults to requestTimeoutMs. */
+  uploadTimeoutMs?: number | undefined;
+  /** Slowest upload body kept, per 10 s window (IMGR_UPLOAD_MIN_BYTES_PER_S); 0 or unset: no guard. */
+  minUploadBytesPerSecond?: number | undefined;
+  /** Requests per client per minute; unset (tests) or 0: no limit. */
+  rateLimits?: Partial<RateLimits> | undefined;
+  /** Addresses or CIDR ranges whose X-Forwarded-For names the client (IMGR_TRUSTED_PROXIES). */
+  trustedProxies?: readonly string[] | undefined;
   /** Server spans for every request; a no-op tracer when tracing is off. */
   tracer?: Tracer | undefined;
   /** Built web page to serve (single-machine mode); unset in production, where the web has its own container. */
@@ -35,20 +51,27 @@ export interface Api {
 }
 
 export async function buildApi(options: ApiOptions): Promise<Api> {
+  const uploadTimeoutMs = options.uploadTimeoutMs ?? options.requestTimeoutMs;
+  // Node's own deadline is the longest of the two; each request's own one is armed per route.
+  const serverTimeoutMs = Math.max(options.requestTimeoutMs, uploadTimeoutMs);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // imgr writes its own access line (with the trace id) in the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    // Random ids (unique across instances and restarts); a caller's X-Request-Id only when it is short and safe.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // The ingress's X-Forwarded-For names the client only when the connection comes from it.
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     // Slow clients cannot hold a connection and a buffer forever. Node enforces these only when they
     // are given to createServer (with a checking interval), not when set on the server afterwards.
     http: {
-      requestTimeout: options.requestTimeoutMs,
+      requestTimeout: serverTimeoutMs,
       headersTimeout: Math.min(options.requestTimeoutMs, 10_000),
       connectionsCheckingInterval: 500,
     },
-    requestTimeout: options.requestTimeoutMs,
-    connectionTimeout: options.requestTimeoutMs,
+    requestTimeout: serverTimeoutMs,
+    connectionTimeout: serverTimeoutMs,
     // Any id the router sees reaches our own validation ("invalid id" JSON) instead of a bare 414.
     maxParamLength: 16_384,
     // Errors raised before routing answer with the catalogue's JSON like everything else.
@@ -73,12 +96,19 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   await app.register(cors, {
     origin: '*',
-    exposedHeaders: ['Retry-After', 'ETag', 'Content-Length'],
+    exposedHeaders: ['Retry-After', 'ETag', 'Content-Length', 'X-Request-Id'],
     methods: ['GET', 'HEAD', 'POST', 'DELETE'],
   });
   await app.register(multipart, {
     limits: { fileSize: options.maxUploadBytes, files: 1, fields: 16, parts: 32, headerPairs: 200 },
   });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    // Bodies other than uploads (which have their own deadline and rate guard) must arrive within the request timeout.
+    if (request.routeOptions.url !== UPLOAD_PATH && hasBody(request.headers)) armBodyDeadline(request, reply, options.requestTimeoutMs);
+  });
+  await registerRateLimits(app, { limits: options.rateLimits ?? {}, metrics: options.metrics });
 
   // One server span per request, continuing the caller's trace when it sends `traceparent`. The
   // handler runs inside the span's context so storage and queue spans become its children.
@@ -147,8 +177,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   registerIndexRoute(app, { maxUploadBytes: options.maxUploadBytes, webEnabled: options.webDir !== undefined });
   registerUploadRoute(app, {
     images: options.images,
+    metrics: options.metrics,
     maxUploadBytes: options.maxUploadBytes,
     maxConcurrentUploads: options.maxConcurrentUploads,
+    uploadTimeoutMs,
+    minUploadBytesPerSecond: options.minUploadBytesPerSecond ?? 0,
   });
   registerStatusRoute(app, options.images);
   registerReadRoutes(app, options.images);

@@ -18,6 +18,8 @@ export const HTTP_ERRORS = {
   storageUnavailable: { status: 503, code: 'storage-unavailable', message: 'Image storage is unavailable; retry shortly.' },
   queueUnavailable: { status: 503, code: 'queue-unavailable', message: 'The resize queue is unavailable; retry shortly.' },
   requestTimeout: { status: 408, code: 'request-timeout', message: 'The request took too long to arrive.' },
+  tooSlow: { status: 408, code: 'upload-too-slow', message: 'The upload arrived slower than the server accepts.' },
+  rateLimited: { status: 429, code: 'rate-limited', message: 'Too many requests from this client; retry after the delay in Retry-After.' },
   badRequest: { status: 400, code: 'bad-request', message: 'The request is malformed.' },
 } as const;
 

@@ -16,6 +16,7 @@ import {
   probeImage,
   type ReadConditions,
   type ReadResult,
+  tombstoneKey,
   VARIANTS,
   type VariantName,
 } from '@imgr/core';
@@ -28,6 +29,8 @@ export interface ImageServiceOptions {
   logger: Logger;
   metrics: Metrics;
   limits: ImageLimits;
+  /** Draws new ids; only tests replace it, to force collisions. */
+  generateId?: () => string;
 }
 
 export interface UploadResult extends ImageUrls {
@@ -44,6 +47,12 @@ export interface ImageStatus {
 }
 
 const TOKEN_METADATA = 'delete-token-sha256';
+
+/**
+ * New ids tried before giving up. With 62^8 ids a single collision is already unlikely below
+ * billions of images; five in a row mean something else is wrong (a broken random source).
+ */
+export const MAX_ID_ATTEMPTS = 5;
 const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** Seconds a client should wait before asking again for a size that is still being made. */
@@ -57,6 +66,7 @@ function storageError(error: unknown): never {
 /** Upload, read, status and delete of images: the API's logic, free of HTTP details. */
 export function createImageService(options: ImageServiceOptions) {
   const { storage, queue, metrics } = options;
+  const generateId = options.generateId ?? newImageId;
   const log = options.logger.child({ component: 'image-service' });
 
   async function upload(bytes: Buffer, context: JobContext): Promise<UploadResult> {
@@ -83,12 +93,9 @@ export function createImageService(options: ImageServiceOptions) {
       }
     }
 
-    const id = newImageId();
     const token = randomBytes(24).toString('base64url');
+    const id = await storeOriginal(bytes, probe.contentType, sha256(token).toString('hex'));
     const key = objectKey('original', id);
-    await storage
-      .put(key, bytes, { contentType: probe.contentType, metadata: { [TOKEN_METADATA]: sha256(token).toString('hex') } })
-      .catch(storageError);
     try {
       await queue.publish(
         VARIANTS.map((variant) => ({ imageId: id, box: variant.box })),
@@ -109,6 +116,27 @@ export function createImageService(options: ImageServiceOptions) {
     metrics.uploads.inc({ result: 'accepted' });
     metrics.uploadBytes.inc(bytes.length);
     return { id, ...imageUrls(id), delete_token: token };
+  }
+
+  /**
+   * Stores the original under a new id that no other image holds or held: created only if absent
+   * (never overwriting another upload and its token), and not the id of a deleted image, whose
+   * tombstone would make workers take the new sizes back. Returns the id.
+   */
+  async function storeOriginal(bytes: Buffer, contentType: string, tokenHash: string): Promise<string> {
+    for (let attempt = 1; attempt <= MAX_ID_ATTEMPTS; attempt++) {
+      const id = generateId();
+      const key = objectKey('original', id);
+      const [created, tombstone] = await Promise.all([
+        storage.create(key, bytes, { contentType, metadata: { [TOKEN_METADATA]: tokenHash } }),
+        storage.head(tombstoneKey(id)),
+      ]).catch(storageError);
+      if (created && !tombstone) return id;
+      if (created) await storage.delete(key).catch(storageError);
+      metrics.idCollisions.inc();
+      log.warn({ id, attempt }, 'new image id already taken; drawing another');
+    }
+    throw new HttpError('storageUnavailable', { retryAfterSeconds: 1, message: 'No free image id was found; retry shortly.' });
   }
 
   /** A variant that is missing while its original exists and has not failed is still pending. */
@@ -157,20 +185,36 @@ export function createImageService(options: ImageServiceOptions) {
     return { id, sizes };
   }
 
+  /**
+   * Checks the token, leaves a tombstone (carrying the token's hash), then removes the sizes and the
+   * original. The tombstone is written first so that a worker still resizing the image sees it and
+   * takes its sizes back (worker/src/resize.service.ts). A repeated DELETE with the right token, of
+   * an image already deleted, answers 204 again (and removes anything left); a wrong token 403.
+   */
   async function remove(id: string, token: string | undefined): Promise<void> {
     if (!token) throw new HttpError('missingToken');
     const original = await storage.head(objectKey('original', id)).catch(storageError);
-    if (!original) throw new HttpError('notFound');
-    const stored = Buffer.from(original.metadata[TOKEN_METADATA] ?? '', 'hex');
+    const owner = original ?? (await storage.head(tombstoneKey(id)).catch(storageError));
+    if (!owner) throw new HttpError('notFound');
+    const stored = Buffer.from(owner.metadata[TOKEN_METADATA] ?? '', 'hex');
     const given = sha256(token);
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new HttpError('wrongToken');
+    if (original) {
+      const tombstone = JSON.stringify({ deleted_at: new Date().toISOString() });
+      await storage
+        .put(tombstoneKey(id), Buffer.from(tombstone), {
+          contentType: 'application/json',
+          metadata: { [TOKEN_METADATA]: stored.toString('hex') },
+        })
+        .catch(storageError);
+    }
     // Variants first, original last: until the original is gone the token still works, so a
     // delete interrupted halfway can simply be sent again.
     await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(failureKey(id))]).catch(
       storageError,
     );
     await storage.delete(objectKey('original', id)).catch(storageError);
-    log.info({ id }, 'image deleted');
+    log.info({ id, repeated: original === null }, 'image deleted');
   }
 
   return { upload, read, head, status, remove };

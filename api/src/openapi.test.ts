@@ -21,6 +21,7 @@ import { parse } from 'yaml';
 import { buildApi } from './app.js';
 import { HTTP_ERRORS } from './http-errors.js';
 import { createImageService } from './image.service.js';
+import type { RateLimits } from './rate-limits.js';
 
 // ---------------------------------------------------------------------------------------------
 // The document, and a validator of responses against it
@@ -153,7 +154,9 @@ interface Setup {
 let current: Setup | undefined;
 let webDir: string | undefined;
 
-async function setup(options: { web?: boolean; maxConcurrentUploads?: number; requestTimeoutMs?: number } = {}): Promise<Setup> {
+async function setup(
+  options: { web?: boolean; maxConcurrentUploads?: number; requestTimeoutMs?: number; rateLimits?: Partial<RateLimits> } = {},
+): Promise<Setup> {
   const storage = createMemoryStorage();
   const queue = createMemoryQueue();
   const logger = createLogger('silent');
@@ -176,6 +179,7 @@ async function setup(options: { web?: boolean; maxConcurrentUploads?: number; re
     maxUploadBytes: 256 * 1024,
     maxConcurrentUploads: options.maxConcurrentUploads ?? 4,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    rateLimits: options.rateLimits,
     webDir: options.web ? webDir : undefined,
   });
   current = { app: api.app, storage, queue, setDraining: api.setDraining };
@@ -288,9 +292,9 @@ describe('api/openapi.yaml', () => {
       const png = await solidImage(30, 30, 'png');
       s.queue.publish = async () => Promise.reject(failure('queue'));
       conforms('post', '/image', await s.app.inject({ method: 'POST', url: '/image', ...form(png) }));
-      s.storage.put = async () => Promise.reject(failure('storage'));
+      s.storage.create = async () => Promise.reject(failure('storage'));
       conforms('post', '/image', await s.app.inject({ method: 'POST', url: '/image', ...form(png) }));
-      s.storage.put = async () => Promise.reject(bug());
+      s.storage.create = async () => Promise.reject(bug());
       conforms('post', '/image', await s.app.inject({ method: 'POST', url: '/image', ...form(png) }));
       expect(s.storage.size).toBe(0);
     });
@@ -386,7 +390,12 @@ describe('api/openapi.yaml', () => {
       conforms('delete', '/image/{id}', await del(`/image/${id}`));
       conforms('delete', '/image/{id}', await del(`/image/${id}`, { 'x-delete-token': 'wrong' }));
       conforms('delete', '/image/{id}', await del(`/image/${id}`, { 'x-delete-token': token }));
-      conforms('delete', '/image/{id}', await del(`/image/${id}`, { 'x-delete-token': token }));
+      // Again, once deleted: 204 for the owner, 403 for anyone else; 404 for an id never used.
+      const again = await del(`/image/${id}`, { 'x-delete-token': token });
+      expect(again.statusCode).toBe(204);
+      conforms('delete', '/image/{id}', again);
+      expect((await del(`/image/${id}`, { 'x-delete-token': 'wrong' })).statusCode).toBe(403);
+      conforms('delete', '/image/{id}', await del('/image/Zz9Zz9Zz', { 'x-delete-token': token }));
       const preflight = await s.app.inject({
         method: 'OPTIONS',
         url: `/image/${id}`,
@@ -397,6 +406,32 @@ describe('api/openapi.yaml', () => {
         },
       });
       conforms('options', '/image/{id}', preflight);
+    });
+
+    it('429 rate-limited with Retry-After on uploads, deletes and every lookup', async () => {
+      const s = await setup({ rateLimits: { uploads: 1, deletes: 1, lookups: 1 } });
+      const { id, delete_token: token } = await uploaded(s);
+      const limited = async (method: 'get' | 'head' | 'delete' | 'post', path: string, url: string) => {
+        const inject = () =>
+          method === 'post'
+            ? s.app.inject({ method: 'POST', url, ...form(Buffer.from('x')) })
+            : s.app.inject({ method: method.toUpperCase() as 'GET', url, headers: { 'x-delete-token': token } });
+        let response = await inject();
+        if (response.statusCode !== 429) response = await inject();
+        expect(response.statusCode, `${method} ${url}`).toBe(429);
+        expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+        conforms(method, path, response);
+      };
+      await limited('post', '/image', '/image');
+      await limited('get', '/image/{id}', `/image/${id}`);
+      // One lookup budget for reads, HEADs and status: it is spent already.
+      await limited('head', '/image/{id}', `/image/${id}`);
+      await limited('get', '/image/{id}/{size}', `/image/${id}/big`);
+      await limited('head', '/image/{id}/{size}', `/image/${id}/big`);
+      await limited('get', '/image/{id}/status', `/image/${id}/status`);
+      await limited('delete', '/image/{id}', `/image/${id}`);
+      // Limits are per kind: health is never limited.
+      expect((await s.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     });
 
     it('GET /health, /health/ready (200, 503, draining) and /metrics', async () => {

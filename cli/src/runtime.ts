@@ -102,6 +102,10 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       maxUploadBytes: env.IMGR_MAX_UPLOAD_BYTES,
       maxConcurrentUploads: env.IMGR_MAX_CONCURRENT_UPLOADS,
       requestTimeoutMs: env.IMGR_REQUEST_TIMEOUT_MS,
+      uploadTimeoutMs: env.IMGR_UPLOAD_TIMEOUT_MS,
+      minUploadBytesPerSecond: env.IMGR_UPLOAD_MIN_BYTES_PER_S,
+      rateLimits: { uploads: env.IMGR_RATE_LIMIT_UPLOADS, deletes: env.IMGR_RATE_LIMIT_DELETES, lookups: env.IMGR_RATE_LIMIT_LOOKUPS },
+      trustedProxies: env.IMGR_TRUSTED_PROXIES,
     });
     http = api.app;
     setDraining = api.setDraining;

@@ -66,7 +66,9 @@ describe('tracing', () => {
     expect(producer?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
     expect(consumers.map((span) => span.attributes['imgr.resize.box']).sort()).toEqual([1024, 128, 256, 512]);
     for (const consumer of consumers) expect(consumer.parentSpanContext?.spanId).toBe(producer?.spanContext().spanId);
-    const puts = spans.filter((span) => span.name === 'storage.put').map((span) => span.attributes['imgr.storage.key']);
+    const puts = spans
+      .filter((span) => span.name === 'storage.put' || span.name === 'storage.create')
+      .map((span) => span.attributes['imgr.storage.key']);
     expect(puts).toEqual(expect.arrayContaining([`original/${id}`, `big/${id}`, `tiny/${id}`]));
     await telemetry.shutdown();
   });

@@ -38,9 +38,20 @@ describe('loadConfig', () => {
     [{ S3_ENDPOINT_URL: 'http://s3:9000' }, 'worker', /invalid CELERY_BROKER_URL: .*required by "imgr worker"/],
     [{ CELERY_BROKER_URL: 'memory://' }, 'api', /memory:\/\/ only works/],
     [{ CELERY_BROKER_URL: 'amqp://h' }, 'api', /invalid S3_ENDPOINT_URL/],
+    [{ IMGR_TRUSTED_PROXIES: '10.0.0.1,haproxy' }, 'all', /invalid IMGR_TRUSTED_PROXIES: expected a comma-separated list/],
+    [{ IMGR_TRUSTED_PROXIES: '10.0.0.0/33' }, 'all', /invalid IMGR_TRUSTED_PROXIES/],
   ] as const)('refuses %j for %s with one line naming the variable', (env, role, message) => {
     expect(() => loadConfig(env, role)).toThrow(ConfigError);
     expect(() => loadConfig(env, role)).toThrow(message);
+  });
+
+  it('reads the trusted proxies as a list of addresses and ranges, none by default', () => {
+    expect(loadConfig({}, 'all').env.IMGR_TRUSTED_PROXIES).toEqual([]);
+    expect(loadConfig({ IMGR_TRUSTED_PROXIES: ' 172.16.0.0/16, 127.0.0.1 ,::1' }, 'all').env.IMGR_TRUSTED_PROXIES).toEqual([
+      '172.16.0.0/16',
+      '127.0.0.1',
+      '::1',
+    ]);
   });
 
   it('returns a frozen configuration', () => {

@@ -1,7 +1,18 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Role a process plays; `all` is the single-machine mode (API + worker + web in one process). */
 export type Role = 'all' | 'api' | 'worker' | 'sweep';
+
+/** `10.0.0.1`, `::1`, `172.16.0.0/16`, `fd00::/8`. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -32,6 +43,29 @@ const envSchema = z
     IMGR_MAX_FRAMES: intFrom(1, 10_000).default(300),
     IMGR_MAX_CONCURRENT_UPLOADS: intFrom(1, 1024).default(8),
     IMGR_REQUEST_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+    // 25 MiB at 50 KB/s (a 400 kbit/s phone) takes ~9 minutes: the slow-body guard below, not this
+    // deadline, is what frees the slots of clients that stall.
+    IMGR_UPLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(900_000),
+    // 1 KB/s over each 10 s window, 50 times below that phone; a slowloris sends bytes per minute.
+    IMGR_UPLOAD_MIN_BYTES_PER_S: intFrom(0, 100 * 1024 * 1024).default(1024),
+    // Requests per client and per minute; 0 turns that limit off.
+    IMGR_RATE_LIMIT_UPLOADS: intFrom(0, 1_000_000).default(120),
+    IMGR_RATE_LIMIT_DELETES: intFrom(0, 1_000_000).default(120),
+    IMGR_RATE_LIMIT_LOOKUPS: intFrom(0, 10_000_000).default(6000),
+    // Comma-separated addresses or CIDR ranges whose X-Forwarded-For is believed (the ingress).
+    IMGR_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .refine(
+        (entries) => entries.every(isAddressOrRange),
+        'a comma-separated list of IP addresses or CIDR ranges such as 172.16.0.0/16,127.0.0.1',
+      ),
     IMGR_PUBLISH_TIMEOUT_MS: intFrom(100, 120_000).default(5_000),
     IMGR_SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(20_000),
     IMGR_SHUTDOWN_DELAY_MS: intFrom(0, 600_000).default(0),

@@ -21,6 +21,13 @@ export function createMetrics(role: string) {
     }),
     uploadBytes: new Counter({ name: 'imgr_upload_bytes_total', help: 'Bytes of accepted originals', registers }),
     uploads: new Counter({ name: 'imgr_uploads_total', help: 'Upload outcomes', labelNames: ['result'] as const, registers }),
+    idCollisions: new Counter({ name: 'imgr_id_collisions_total', help: 'New image ids found taken and drawn again', registers }),
+    refusedClients: new Counter({
+      name: 'imgr_refused_clients_total',
+      help: 'Requests refused to protect the service: rate limits, uploads arriving too slowly, upload slots full',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     publishes: new Counter({
       name: 'imgr_publish_confirms_total',
       help: 'Resize tasks confirmed (or not) by the broker',

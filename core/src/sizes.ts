@@ -30,3 +30,13 @@ export const FAILURE_PREFIX = 'failed';
 export function failureKey(id: string): string {
   return `${FAILURE_PREFIX}/${id}`;
 }
+
+/**
+ * Prefix of the marks a DELETE leaves before removing anything: a worker still resizing the image
+ * checks for it and does not publish (or takes back) its sizes. Tiny, never removed by imgr.
+ */
+export const TOMBSTONE_PREFIX = 'deleted';
+
+export function tombstoneKey(id: string): string {
+  return `${TOMBSTONE_PREFIX}/${id}`;
+}

@@ -13,6 +13,7 @@ import {
   type ReceivedJob,
   renderVariants,
   retry,
+  tombstoneKey,
   VARIANTS,
   type VariantName,
   variantForBox,
@@ -107,12 +108,22 @@ export function createResizeService(options: ResizeServiceOptions) {
         ),
       );
     });
+    // A DELETE answered while this render ran leaves a tombstone first: nothing is published then,
+    // and sizes written just as the tombstone appeared are taken back (the DELETE's own removal may
+    // have run before them).
+    const deleted = () => io(() => storage.head(tombstoneKey(imageId))).then((tombstone) => tombstone !== null);
+    if (await deleted()) return 0;
     // Variants are written only after all of them rendered: a reader never sees a half-made set for long.
     await io(() =>
       Promise.all(
         rendered.map((variant) => storage.put(objectKey(variant.name, imageId), variant.body, { contentType: variant.contentType })),
       ),
     );
+    if (await deleted()) {
+      await io(() => Promise.all(rendered.map((variant) => storage.delete(objectKey(variant.name, imageId)))));
+      log.info({ imageId }, 'image deleted during its resize; sizes taken back');
+      return 0;
+    }
     return rendered.length;
   }
 

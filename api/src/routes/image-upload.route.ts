@@ -1,8 +1,10 @@
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Metrics } from '@imgr/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UPLOAD_PATH } from '../contract.js';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
+import { armBodyDeadline, watchBodyRate } from '../slow-body.js';
 import { createUploadBufferPool, type UploadBufferPool } from '../upload-buffers.js';
 
 /** Bytes of multipart framing and other fields allowed on top of the file itself. */
@@ -102,45 +104,69 @@ async function readFileField(request: FastifyRequest, maxUploadBytes: number, po
   return bytes;
 }
 
+export interface UploadRouteOptions {
+  images: ImageService;
+  metrics: Metrics;
+  maxUploadBytes: number;
+  /** Uploads read, checked and stored at once (IMGR_MAX_CONCURRENT_UPLOADS); the next one gets 503 busy. */
+  maxConcurrentUploads: number;
+  /** Longest time the whole body may take to arrive (IMGR_UPLOAD_TIMEOUT_MS). */
+  uploadTimeoutMs: number;
+  /** Slowest body kept, in each 10 s window (IMGR_UPLOAD_MIN_BYTES_PER_S); 0 turns the guard off. */
+  minUploadBytesPerSecond: number;
+}
+
 /**
- * The whole body must arrive within the request timeout. Node's own request timeout is not
- * reliable here (it is only checked every 30 s and not at all while headersTimeout is larger),
- * so a client trickling a body would hold the upload slot and its buffer indefinitely. Answers
- * 408 and closes the connection; the half-read body then fails the handler, whose error is moot.
+ * An upload slot, taken in onRequest, in the same synchronous step as the check (so a burst never
+ * takes more than the limit), and given back once both the handler has finished with the bytes
+ * and the response is closed, whichever comes last (a client that hangs up mid-store does not free
+ * the slot while its upload is still being stored).
  */
-function armBodyDeadline(request: FastifyRequest, reply: FastifyReply, timeoutMs: number): void {
-  const timer = setTimeout(() => {
-    if (request.raw.complete || reply.sent) return;
-    const error = new HttpError('requestTimeout');
-    reply.raw.once('finish', () => request.raw.destroy());
-    void reply.status(error.status).header('connection', 'close').send(error.body());
-  }, timeoutMs);
-  reply.raw.once('close', () => clearTimeout(timer));
+interface UploadSlot {
+  handling: boolean;
+  closed: boolean;
+  released: boolean;
 }
 
 /** `POST /image`: multipart field `file`, answered 201 only once the resize tasks are confirmed. */
-export function registerUploadRoute(
-  app: FastifyInstance,
-  options: { images: ImageService; maxUploadBytes: number; maxConcurrentUploads: number },
-): void {
+export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOptions): void {
   let active = 0;
+  const slots = new WeakMap<FastifyRequest, UploadSlot>();
+  const release = (slot: UploadSlot | undefined) => {
+    if (!slot || slot.released || slot.handling || !slot.closed) return;
+    slot.released = true;
+    active--;
+  };
   const buffers = createUploadBufferPool({
     maxBuffers: options.maxConcurrentUploads,
     maxBufferBytes: Math.min(4 * 1024 * 1024, options.maxUploadBytes),
   });
-  // The server's request timeout, as the app configured it (IMGR_REQUEST_TIMEOUT_MS).
-  const bodyTimeoutMs = app.server.requestTimeout;
 
   app.post(UPLOAD_PATH, {
     // Refuse what is certain to be too large before reading a byte of it.
     onRequest: async (request, reply) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > options.maxUploadBytes + MULTIPART_OVERHEAD) throw new HttpError('tooLarge');
-      if (active >= options.maxConcurrentUploads) throw new HttpError('busy', { retryAfterSeconds: 1 });
-      if (bodyTimeoutMs > 0) armBodyDeadline(request, reply, bodyTimeoutMs);
+      if (active >= options.maxConcurrentUploads) {
+        options.metrics.refusedClients.inc({ reason: 'busy' });
+        throw new HttpError('busy', { retryAfterSeconds: 1 });
+      }
+      active++;
+      const slot: UploadSlot = { handling: false, closed: false, released: false };
+      slots.set(request, slot);
+      reply.raw.once('close', () => {
+        slot.closed = true;
+        release(slot);
+      });
+      armBodyDeadline(request, reply, options.uploadTimeoutMs);
+      watchBodyRate(request, reply, {
+        minBytesPerSecond: options.minUploadBytesPerSecond,
+        onTooSlow: () => options.metrics.refusedClients.inc({ reason: 'upload-too-slow' }),
+      });
     },
     handler: async (request, reply) => {
-      active++;
+      const slot = slots.get(request);
+      if (slot) slot.handling = true;
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
         const bytes = await readFileField(request, options.maxUploadBytes, buffers);
@@ -157,7 +183,8 @@ export function registerUploadRoute(
         if (reply.sent) return reply;
         throw error;
       } finally {
-        active--;
+        if (slot) slot.handling = false;
+        release(slot);
       }
     },
   });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DependencyError } from '../errors.js';
 import {
@@ -66,6 +66,44 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
     }
   }
 
+  /**
+   * Writes both files under temporary names first. `replace` renames them into place; `create`
+   * hard-links the data file, which fails with EEXIST like O_EXCL but only ever shows a complete
+   * file, and moves the sidecar in only once the key is won (until then a reader sees no object).
+   */
+  async function write(key: string, body: Buffer, writeOptions: WriteOptions, mode: 'replace' | 'create'): Promise<boolean> {
+    const path = pathOf(key);
+    const sidecar: Sidecar = {
+      contentType: writeOptions.contentType,
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      metadata: writeOptions.metadata ?? {},
+    };
+    const temp = `${path}.${randomUUID()}.tmp`;
+    try {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(`${temp}.meta`, JSON.stringify(sidecar));
+      await writeFile(temp, body);
+      if (mode === 'create') {
+        try {
+          await link(temp, path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw error;
+        }
+        await rename(`${temp}.meta`, `${path}.meta.json`);
+        return true;
+      }
+      await rename(`${temp}.meta`, `${path}.meta.json`);
+      await rename(temp, path);
+      return true;
+    } catch (error) {
+      return wrap(error, mode === 'create' ? 'create' : 'put', key);
+    } finally {
+      await rm(temp, { force: true });
+      await rm(`${temp}.meta`, { force: true });
+    }
+  }
+
   return {
     name: DRIVER,
     async init() {
@@ -75,24 +113,10 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
       await stat(root).catch((error: unknown) => wrap(error, 'check', root));
     },
     async put(key: string, body: Buffer, writeOptions: WriteOptions) {
-      const path = pathOf(key);
-      const sidecar: Sidecar = {
-        contentType: writeOptions.contentType,
-        etag: `"${createHash('md5').update(body).digest('hex')}"`,
-        metadata: writeOptions.metadata ?? {},
-      };
-      const temp = `${path}.${randomUUID()}.tmp`;
-      try {
-        await mkdir(join(path, '..'), { recursive: true });
-        await writeFile(`${temp}.meta`, JSON.stringify(sidecar));
-        await writeFile(temp, body);
-        await rename(`${temp}.meta`, `${path}.meta.json`);
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true });
-        await rm(`${temp}.meta`, { force: true });
-        wrap(error, 'put', key);
-      }
+      await write(key, body, writeOptions, 'replace');
+    },
+    async create(key: string, body: Buffer, writeOptions: WriteOptions) {
+      return write(key, body, writeOptions, 'create');
     },
     head,
     async read(key: string, conditions?: ReadConditions): Promise<ReadResult | null> {

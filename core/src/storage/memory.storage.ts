@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { isNotModified, type ObjectInfo, type ObjectStore, type ReadResult } from './storage.port.js';
+import { isNotModified, type ObjectInfo, type ObjectStore, type ReadResult, type WriteOptions } from './storage.port.js';
+
+function entryOf(body: Buffer, options: WriteOptions): { info: ObjectInfo; body: Buffer } {
+  const info: ObjectInfo = {
+    contentType: options.contentType,
+    contentLength: body.length,
+    etag: `"${createHash('md5').update(body).digest('hex')}"`,
+    lastModified: new Date(Math.floor(Date.now() / 1000) * 1000),
+    metadata: { ...options.metadata },
+  };
+  return { info, body: Buffer.from(body) };
+}
 
 /** Reference store kept in memory: the contract suite's baseline and the service tests' double. */
 export function createMemoryStorage(): ObjectStore & { readonly size: number } {
@@ -13,14 +24,12 @@ export function createMemoryStorage(): ObjectStore & { readonly size: number } {
     async init() {},
     async check() {},
     async put(key, body, options) {
-      const info: ObjectInfo = {
-        contentType: options.contentType,
-        contentLength: body.length,
-        etag: `"${createHash('md5').update(body).digest('hex')}"`,
-        lastModified: new Date(Math.floor(Date.now() / 1000) * 1000),
-        metadata: { ...options.metadata },
-      };
-      objects.set(key, { info, body: Buffer.from(body) });
+      objects.set(key, entryOf(body, options));
+    },
+    async create(key, body, options) {
+      if (objects.has(key)) return false;
+      objects.set(key, entryOf(body, options));
+      return true;
     },
     async head(key) {
       return objects.get(key)?.info ?? null;

@@ -56,6 +56,12 @@ function toInfo(response: S3Response, contentLength?: number): ObjectInfo {
   };
 }
 
+function writeHeaders(writeOptions: WriteOptions): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': writeOptions.contentType };
+  for (const [name, value] of Object.entries(writeOptions.metadata ?? {})) headers[`${METADATA_PREFIX}${name}`] = value;
+  return headers;
+}
+
 /** S3 over signed HTTP (see s3-http.ts), path-style so MinIO, Ceph RGW and AWS all work. */
 export function createS3Storage(options: S3StorageOptions): ObjectStore {
   const { bucket } = options;
@@ -134,11 +140,24 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
       }
     },
     async put(key: string, body: Buffer, writeOptions: WriteOptions) {
-      const headers: Record<string, string> = { 'content-type': writeOptions.contentType };
-      for (const [name, value] of Object.entries(writeOptions.metadata ?? {})) headers[`${METADATA_PREFIX}${name}`] = value;
-      const response = await call('put', key, { method: 'PUT', key, headers, body });
+      const response = await call('put', key, { method: 'PUT', key, headers: writeHeaders(writeOptions), body });
       if (response.status !== 200) throw await failure('put', key, response);
       response.body.resume();
+    },
+    async create(key: string, body: Buffer, writeOptions: WriteOptions) {
+      // Conditional write (AWS, MinIO and Ceph RGW honour it): 412 when the key exists. AWS answers
+      // 409 while another conditional write of the key is in flight: taken, too. A retried attempt
+      // whose first answer was lost also sees 412; the caller then uses another key, and the orphan
+      // is only an unreferenced object.
+      const headers = { ...writeHeaders(writeOptions), 'if-none-match': '*' };
+      const response = await call('create', key, { method: 'PUT', key, headers, body });
+      if (response.status === 412 || response.status === 409) {
+        response.body.resume();
+        return false;
+      }
+      if (response.status !== 200) throw await failure('create', key, response);
+      response.body.resume();
+      return true;
     },
     head,
     async read(key: string, conditions?: ReadConditions): Promise<ReadResult | null> {

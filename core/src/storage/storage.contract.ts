@@ -17,7 +17,7 @@ export function testStorage(label: string, factory: () => Promise<ObjectStore> |
       await store.init(); // idempotent
     });
     afterAll(async () => {
-      for (const kind of ['original', 'big', 'tiny']) await store.delete(`${kind}/${id}`);
+      for (const kind of ['original', 'big', 'medium', 'small', 'tiny']) await store.delete(`${kind}/${id}`);
       await store.dispose();
     });
 
@@ -75,6 +75,31 @@ export function testStorage(label: string, factory: () => Promise<ObjectStore> |
       await store.put(`big/${id}`, Buffer.from('one'), { contentType: 'image/jpeg' });
       await store.put(`big/${id}`, Buffer.from('second'), { contentType: 'image/jpeg' });
       expect((await store.readBuffer(`big/${id}`))?.body.toString()).toBe('second');
+    });
+
+    it('creates an object only when its key is free, leaving an existing one untouched', async () => {
+      const key = `medium/${id}`;
+      expect(await store.create(key, Buffer.from('first upload'), { contentType: 'image/png', metadata: { owner: 'first' } })).toBe(true);
+      expect(await store.create(key, Buffer.from('second upload'), { contentType: 'image/gif', metadata: { owner: 'second' } })).toBe(
+        false,
+      );
+      const kept = await store.readBuffer(key);
+      expect(kept?.body.toString()).toBe('first upload');
+      expect(kept?.info).toMatchObject({ contentType: 'image/png', metadata: { owner: 'first' } });
+      await store.delete(key);
+      expect(await store.create(key, Buffer.from('after delete'), { contentType: 'image/png' })).toBe(true);
+      await store.delete(key);
+    });
+
+    it('lets exactly one of several simultaneous creates of a key win', async () => {
+      const key = `small/${id}`;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.create(key, Buffer.from(`writer ${i}`), { contentType: 'image/png' })),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect((await store.readBuffer(key))?.body.toString()).toBe(`writer ${winner}`);
+      await store.delete(key);
     });
 
     it('lists by prefix', async () => {

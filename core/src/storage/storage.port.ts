@@ -46,6 +46,11 @@ export interface ObjectStore {
   check(): Promise<void>;
   /** Keeps no reference to `body` once settled: the API reuses upload buffers. */
   put(key: string, body: Buffer, options: WriteOptions): Promise<void>;
+  /**
+   * Writes only when no object has this key, atomically (S3 `If-None-Match: *`, a hard link on the
+   * filesystem): `false` when one already exists, which is then left untouched.
+   */
+  create(key: string, body: Buffer, options: WriteOptions): Promise<boolean>;
   head(key: string): Promise<ObjectInfo | null>;
   /** Streams the object; honours conditional headers the way an HTTP server would. */
   read(key: string, conditions?: ReadConditions): Promise<ReadResult | null>;

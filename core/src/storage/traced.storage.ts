@@ -20,6 +20,7 @@ export function withStorageTracing(store: ObjectStore, tracer: Tracer): ObjectSt
     init: () => store.init(),
     check: () => store.check(),
     put: (key, body, options) => span('put', key, () => store.put(key, body, options)),
+    create: (key, body, options) => span('create', key, () => store.create(key, body, options)),
     head: (key) => span('head', key, () => store.head(key)),
     read: (key, conditions) => span('get', key, () => store.read(key, conditions)),
     readBuffer: (key) => span('get', key, () => store.readBuffer(key)),
