@@ -212,6 +212,9 @@ job "imgr" {
         AWS_REGION_NAME          = var.aws_region_name
         LOG_LEVEL                = "info"
         IMGR_SHUTDOWN_TIMEOUT_MS = "20000"
+        # The ingresses reach the API over vxlan100 (or, on the same VM, through Docker's proxy on
+        # the bridge gateway): only their X-Forwarded-For names the client for the rate limits.
+        IMGR_TRUSTED_PROXIES = "172.16.0.0/16,172.17.0.1"
         # V8's young generation capped at 3 x 1 MiB (default grows to 3 x 16): under hundreds of requests
         # a second the API's resident memory peaks at 100-130 MiB instead of 150-170 (docs/benchmarks.md).
         NODE_OPTIONS = "--max-semi-space-size=1"

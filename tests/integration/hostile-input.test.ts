@@ -17,6 +17,8 @@ const LIMITS = {
   IMGR_MAX_PIXELS: String(25_000_000),
   IMGR_MAX_FRAMES: '50',
   IMGR_REQUEST_TIMEOUT_MS: '2000',
+  // Uploads have their own deadline (15 min by default, for slow links); the cases below want 2 s.
+  IMGR_UPLOAD_TIMEOUT_MS: '2000',
   IMGR_MAX_CONCURRENT_UPLOADS: '2',
 };
 const TIMEOUT_MS = Number(LIMITS.IMGR_REQUEST_TIMEOUT_MS);
