@@ -15,7 +15,15 @@ export const app = { root: repoRoot, commit: 'working tree' };
  * The runtime environment baked into deploy/docker/imgr.Dockerfile, so the benchmark measures what
  * the image runs; each may be overridden from the environment of `npm run bench`.
  */
-export const IMAGE_ENV = { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '4' };
+export const IMAGE_ENV = {
+  NODE_ENV: 'production',
+  MALLOC_ARENA_MAX: '2',
+  UV_THREADPOOL_SIZE: '4',
+  // The load generator is one client on 127.0.0.1: per-client limits would measure the limiter.
+  IMGR_RATE_LIMIT_UPLOADS: '0',
+  IMGR_RATE_LIMIT_DELETES: '0',
+  IMGR_RATE_LIMIT_LOOKUPS: '0',
+};
 
 /** What deploy/nomad/imgr.nomad.hcl (and compose.yaml) add per role. */
 export const ROLE_ENV = {
@@ -25,6 +33,9 @@ export const ROLE_ENV = {
 
 /** Tuning knobs passed through from the caller's environment when set. */
 export const KNOBS = [
+  'IMGR_RATE_LIMIT_UPLOADS',
+  'IMGR_RATE_LIMIT_DELETES',
+  'IMGR_RATE_LIMIT_LOOKUPS',
   'IMGR_WORKER_CONCURRENCY',
   'IMGR_WORKER_PREFETCH',
   'IMGR_SHARP_CONCURRENCY',

@@ -117,6 +117,8 @@ start_app() { # vm
     "CELERY_BROKER_URL=amqp://guest:guest@$HOST_IP:$AMQP_FWD/$VHOST?heartbeat=5"
     "IMGR_STORAGE=s3" "S3_ENDPOINT_URL=http://$HOST_IP:$S3_FWD" "AWS_ACCESS_KEY_ID=test" "AWS_SECRET_ACCESS_KEY=testsecret"
     "AWS_REGION_NAME=us-east-1" "S3_BUCKET_NAME=$BUCKET" "LOG_LEVEL=warn" "IMGR_SHUTDOWN_TIMEOUT_MS=20000"
+    # One simulated client loads the API harder than a person: per-client API limits off.
+    "IMGR_RATE_LIMIT_UPLOADS=0" "IMGR_RATE_LIMIT_LOOKUPS=0"
   )
   in_vm "$n" env "${env[@]}" PORT=9080 node cli/dist/main.js api >> "$R/$n-api.log" 2>&1 &
   in_vm "$n" env "${env[@]}" PORT=9081 node cli/dist/main.js worker >> "$R/$n-worker.log" 2>&1 &

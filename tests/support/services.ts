@@ -58,6 +58,11 @@ export function imgrEnv(bucket: string, extra: Record<string, string> = {}): Rec
     AWS_SECRET_ACCESS_KEY: services.s3SecretKey,
     S3_BUCKET_NAME: bucket,
     LOG_LEVEL: 'warn',
+    // Suites load the API from one address, faster than one person would: the per-client limits
+    // are off unless a suite sets them (tests/integration/hostile-clients.test.ts does).
+    IMGR_RATE_LIMIT_UPLOADS: '0',
+    IMGR_RATE_LIMIT_DELETES: '0',
+    IMGR_RATE_LIMIT_LOOKUPS: '0',
     ...extra,
   };
 }
