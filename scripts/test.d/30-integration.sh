@@ -4,6 +4,9 @@
 set -euo pipefail
 scripts/services/rabbitmq.sh up
 scripts/services/ceph-s3.sh up
+# HAProxy runs the production ingress config in front of the API (hostile-clients.test.ts).
+source scripts/lib/apt.sh
+need_apt haproxy haproxy
 node tests/fixtures/make-fixtures.mjs
 # The Python side of the wire-compatibility tests: Celery itself, from PyPI.
 python3 -c 'import celery' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'celery>=5.3,<6'

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +9,18 @@ import { createMemoryQueue, createMetrics } from '@imgr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKeys, removeBucket, testS3Client } from '../support/buckets.js';
 import { type Answer, BOUNDARY, exchange, multipart, requestHead, send } from '../support/raw-http.js';
-import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, s3Storage, silentLogger, startImgr, waitFor } from '../support/services.js';
+import {
+  fixtures,
+  freePort,
+  type ImgrProcess,
+  imgrEnv,
+  isolatedBroker,
+  repoRoot,
+  s3Storage,
+  silentLogger,
+  startImgr,
+  waitFor,
+} from '../support/services.js';
 
 // Hostile clients rather than hostile files, against real processes: slow bodies that try to hold
 // every upload slot, floods of requests, a DELETE racing the worker, forged request ids. Each runs
@@ -294,6 +306,52 @@ describe.each(modes)('rate limits per client: $name', (mode) => {
     expect((await lookup('198.51.100.1, 203.0.113.7')).status).toBe(429);
     expect((await lookup('203.0.113.8')).status).toBe(404);
   }, 120_000);
+});
+
+/** The production ingress config (deploy/nomad/ingress.nomad.hcl) in front of `api`, on loopback test ports. */
+async function startIngress(api: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const rendered = execFileSync(process.execPath, [join(repoRoot, 'deploy/ingress/render-static.mjs'), '--api', new URL(api).host], {
+    encoding: 'utf8',
+  });
+  const [front, monitor] = [await freePort(), await freePort()];
+  const config = rendered
+    .replace(/^(\s*)bind :8080$/m, `$1bind 127.0.0.1:${front}`)
+    .replace(/^\s*bind :8081\n/m, '')
+    .replace(/^(\s*)bind :8404$/m, `$1bind 127.0.0.1:${monitor}`);
+  expect(config).toContain(`bind 127.0.0.1:${front}`);
+  const file = join(mkdtempSync(join(dataDir, 'ingress-')), 'haproxy.cfg');
+  writeFileSync(file, config);
+  const haproxy = spawn('haproxy', ['-W', '-db', '-f', file], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${front}`;
+  await waitFor(async () => (await fetch(`${url}/health/ready`)).ok, 15_000, 100);
+  return {
+    url,
+    async stop() {
+      if (haproxy.exitCode !== null) return;
+      haproxy.kill('SIGTERM');
+      await once(haproxy, 'exit');
+    },
+  };
+}
+
+describe('behind the ingress (HAProxy, the production config)', () => {
+  it('16 trickling connections never reach the API: a real upload is accepted at once, the tricklers get 408 from HAProxy', async () => {
+    // The API + worker pair on RabbitMQ and S3, every setting at its default.
+    const { api } = await (modes.at(-1) as Mode).start({});
+    const ingress = await startIngress(api.url);
+    try {
+      const tricklers = Array.from({ length: 16 }, () => trickler(ingress.url, 3000));
+      await sleep(2000);
+      const { answer, attempts } = await uploadUntilAccepted(ingress.url, photo());
+      expect(answer.status).toBe(201);
+      // No upload slot of the API was taken by a trickler: the first attempt is accepted.
+      expect(attempts).toBe(1);
+      const answers = await Promise.all(tricklers);
+      expect(answers.map((trickled) => trickled.status)).toEqual(Array(16).fill(408));
+    } finally {
+      await ingress.stop();
+    }
+  }, 60_000);
 });
 
 describe('a forced id collision on the real S3 server', () => {
