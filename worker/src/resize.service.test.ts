@@ -57,6 +57,34 @@ describe('resize service', () => {
     expect((await sharp(tiny?.body, { animated: true }).metadata()).pages).toBe(3);
   });
 
+  it('publishes no size of an image deleted while it rendered (its tombstone is there before the writes)', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/AbCd1234', await solidImage(600, 400, 'png'), { contentType: 'image/png' });
+    const readBuffer = storage.readBuffer.bind(storage);
+    storage.readBuffer = async (key) => {
+      const original = await readBuffer(key);
+      // The DELETE lands once the worker holds the original's bytes.
+      await storage.put('deleted/AbCd1234', Buffer.from('{}'), { contentType: 'application/json' });
+      await storage.delete('original/AbCd1234');
+      return original;
+    };
+    await service.handle(job('AbCd1234', 1024));
+    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+  });
+
+  it('takes back the sizes it wrote when the tombstone appears during the writes', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/AbCd1234', await solidImage(600, 400, 'png'), { contentType: 'image/png' });
+    const put = storage.put.bind(storage);
+    storage.put = async (key, body, options) => {
+      await put(key, body, options);
+      // The DELETE's own removals ran before this write; its tombstone is already there.
+      if (key.startsWith('big/')) await put('deleted/AbCd1234', Buffer.from('{}'), { contentType: 'application/json' });
+    };
+    await service.handle(job('AbCd1234', 1024));
+    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+  });
+
   it('treats the original "size" 10000000 as a no-op', async () => {
     const { storage, service } = setup();
     await service.handle(job('AbCd1234', 10_000_000));
