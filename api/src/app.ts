@@ -40,6 +40,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     // imgr writes its own access line (with the trace id) in the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    // One field name for the request id in every log line (the worker logs the same `requestId`).
+    requestIdLogLabel: 'requestId',
     // Slow clients cannot hold a connection and a buffer forever. Node enforces these only when they
     // are given to createServer (with a checking interval), not when set on the server afterwards.
     http: {
@@ -149,6 +151,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     images: options.images,
     maxUploadBytes: options.maxUploadBytes,
     maxConcurrentUploads: options.maxConcurrentUploads,
+    metrics: options.metrics,
   });
   registerStatusRoute(app, options.images);
   registerReadRoutes(app, options.images);

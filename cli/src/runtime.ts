@@ -5,7 +5,6 @@ import { type Api, buildApi, createImageService, registerHealthRoutes } from '@i
 import {
   type Config,
   DependencyError,
-  errorMessage,
   type Logger,
   type Metrics,
   type Role,
@@ -13,6 +12,7 @@ import {
   startTelemetry,
   tuneResizer,
   withQueueTracing,
+  withStorageMetrics,
   withStorageTracing,
 } from '@imgr/core';
 import { createResizeService, sweepMissingVariants } from '@imgr/worker';
@@ -40,7 +40,8 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
-  const storage = tracing ? withStorageTracing(storageFromConfig(config), telemetry.tracer) : storageFromConfig(config);
+  const meteredStorage = withStorageMetrics(storageFromConfig(config), metrics);
+  const storage = tracing ? withStorageTracing(meteredStorage, telemetry.tracer) : meteredStorage;
   const queue = tracing ? withQueueTracing(queueFromConfig(config, logger), telemetry.tracer) : queueFromConfig(config, logger);
 
   // Storage that is not there yet (a MinIO still starting, a slow bucket creation) does not stop
@@ -53,7 +54,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     baseDelayMs: 250,
     maxDelayMs: 5000,
     retryable: (error) => !stopping && error instanceof DependencyError && error.retryable,
-    onRetry: (error, attempt) => logger.warn({ err: errorMessage(error), attempt }, 'storage not ready; retrying'),
+    onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'storage not ready; retrying'),
   }).then(
     () => {
       storageReady = !stopping;
@@ -62,11 +63,17 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       if (stopping) return;
       // A permanent refusal (wrong credentials, a bucket name the server rejects) needs an operator:
       // exit so the orchestrator's restart policy and alerts see it.
-      logger.fatal({ err: errorMessage(error) }, 'storage cannot be prepared');
+      logger.fatal({ err: error }, 'storage cannot be prepared');
       process.exit(1);
     },
   );
-  await queue.init().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'broker not reachable yet; will retry on use'));
+  await queue.init().then(
+    () => metrics.brokerUp.set(1),
+    (error: unknown) => {
+      metrics.brokerUp.set(0);
+      logger.warn({ err: error }, 'broker not reachable yet; will retry on use');
+    },
+  );
 
   const readiness = [
     {
@@ -115,6 +122,14 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     setDraining = registerHealthRoutes(http, { checks: readiness, metrics }).setDraining;
   }
 
+  // Broker connection state for every role (the API publishes, the worker consumes).
+  const brokerTimer = setInterval(() => {
+    queue.check().then(
+      () => metrics.brokerUp.set(1),
+      () => metrics.brokerUp.set(0),
+    );
+  }, 5000).unref();
+
   let depthTimer: NodeJS.Timeout | undefined;
   let drainWorker = () => {};
   if (role === 'worker' || role === 'all') {
@@ -155,6 +170,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       setDraining();
       drainWorker();
       clearInterval(depthTimer);
+      clearInterval(brokerTimer);
       // Give load balancers time to see the red readiness before connections are refused.
       if (env.IMGR_SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, env.IMGR_SHUTDOWN_DELAY_MS));
       await Promise.all([queue.stopConsuming(), http.close()]);

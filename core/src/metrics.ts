@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { BUILD } from './version.js';
 
 /**
  * Every Prometheus metric of one process, on its own registry (no global default registry), so
@@ -10,6 +11,13 @@ export function createMetrics(role: string) {
   // Includes event-loop lag, heap and resident memory, GC and handles.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const registers = [registry];
+  // The usual `*_build_info` pattern: always 1, the facts in labels, joined onto other series by role.
+  new Gauge({
+    name: 'imgr_build_info',
+    help: 'Version and git revision of the running imgr',
+    labelNames: ['version', 'revision', 'nodejs'] as const,
+    registers,
+  }).set({ version: BUILD.version, revision: BUILD.revision, nodejs: process.version }, 1);
   return {
     registry,
     httpDuration: new Histogram({
@@ -21,6 +29,7 @@ export function createMetrics(role: string) {
     }),
     uploadBytes: new Counter({ name: 'imgr_upload_bytes_total', help: 'Bytes of accepted originals', registers }),
     uploads: new Counter({ name: 'imgr_uploads_total', help: 'Upload outcomes', labelNames: ['result'] as const, registers }),
+    uploadsInProgress: new Gauge({ name: 'imgr_uploads_in_progress', help: 'Uploads being received or stored right now', registers }),
     publishes: new Counter({
       name: 'imgr_publish_confirms_total',
       help: 'Resize tasks confirmed (or not) by the broker',
@@ -28,10 +37,18 @@ export function createMetrics(role: string) {
       registers,
     }),
     queueDepth: new Gauge({ name: 'imgr_queue_depth', help: 'Messages waiting in the resize queue, as last seen', registers }),
-    taskDuration: new Histogram({
+    brokerUp: new Gauge({ name: 'imgr_broker_up', help: '1 when the last broker check (every 5 s) succeeded, else 0', registers }),
+    tasks: new Counter({
+      name: 'imgr_tasks_total',
+      help: 'Resize tasks handled (one per size), by outcome',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    // One observation per render, not per task: the four tasks of an upload share one render.
+    resizeDuration: new Histogram({
       name: 'imgr_resize_duration_seconds',
-      help: 'Time to produce the missing variants of one image, by the size the task asked for',
-      labelNames: ['size', 'result'] as const,
+      help: 'Time to read, render and store the missing variants of one image',
+      labelNames: ['result'] as const,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
@@ -40,6 +57,13 @@ export function createMetrics(role: string) {
       name: 'imgr_dead_letters_total',
       help: 'Tasks that can never succeed, by reason',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    storageDuration: new Histogram({
+      name: 'imgr_storage_request_duration_seconds',
+      help: 'Object store calls by operation and outcome (ok, not-found, error)',
+      labelNames: ['operation', 'result'] as const,
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
   };

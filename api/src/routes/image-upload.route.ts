@@ -1,4 +1,5 @@
 import type { MultipartFile } from '@fastify/multipart';
+import type { Metrics } from '@imgr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UPLOAD_PATH } from '../contract.js';
 import { HttpError } from '../http-errors.js';
@@ -121,7 +122,7 @@ function armBodyDeadline(request: FastifyRequest, reply: FastifyReply, timeoutMs
 /** `POST /image`: multipart field `file`, answered 201 only once the resize tasks are confirmed. */
 export function registerUploadRoute(
   app: FastifyInstance,
-  options: { images: ImageService; maxUploadBytes: number; maxConcurrentUploads: number },
+  options: { images: ImageService; maxUploadBytes: number; maxConcurrentUploads: number; metrics?: Pick<Metrics, 'uploadsInProgress'> },
 ): void {
   let active = 0;
   const buffers = createUploadBufferPool({
@@ -141,6 +142,7 @@ export function registerUploadRoute(
     },
     handler: async (request, reply) => {
       active++;
+      options.metrics?.uploadsInProgress.set(active);
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
         const bytes = await readFileField(request, options.maxUploadBytes, buffers);
@@ -158,6 +160,7 @@ export function registerUploadRoute(
         throw error;
       } finally {
         active--;
+        options.metrics?.uploadsInProgress.set(active);
       }
     },
   });
