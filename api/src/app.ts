@@ -38,10 +38,9 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // imgr writes its own access line (with the trace id) in the onResponse hook below.
-    logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
     // One field name for the request id in every log line (the worker logs the same `requestId`).
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    requestIdHeader: 'x-request-id',
     // Slow clients cannot hold a connection and a buffer forever. Node enforces these only when they
     // are given to createServer (with a checking interval), not when set on the server afterwards.
     http: {
@@ -133,8 +132,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       httpError = new HttpError('badRequest', { message: error.message });
     } else {
       request.log.error({ err: error }, 'unexpected error');
+      options.metrics.httpErrors.inc({ code: 'internal' });
       return reply.status(500).send({ error: 'internal', message: 'Unexpected server error.' });
     }
+    options.metrics.httpErrors.inc({ code: httpError.code });
     if (httpError.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(httpError.details.retryAfterSeconds));
     // An oversized body is not read to the end: close the connection rather than drain it.
     if (httpError.status === 413) reply.header('connection', 'close');

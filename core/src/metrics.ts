@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { BUILD } from './version.js';
 
@@ -5,6 +6,20 @@ import { BUILD } from './version.js';
  * Every Prometheus metric of one process, on its own registry (no global default registry), so
  * tests and the single-machine mode can build several without clashes.
  */
+/** The container's memory limit (cgroup v2, then v1); undefined when unlimited or not in a cgroup. */
+function cgroupMemoryLimit(): number | undefined {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const limit = Number(readFileSync(file, 'utf8').trim());
+      // v1 reports "unlimited" as a number near 2^63.
+      if (Number.isSafeInteger(limit) && limit > 0 && limit < 2 ** 60) return limit;
+    } catch {
+      // not this cgroup version
+    }
+  }
+  return undefined;
+}
+
 export function createMetrics(role: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
@@ -18,8 +33,20 @@ export function createMetrics(role: string) {
     labelNames: ['version', 'revision', 'nodejs'] as const,
     registers,
   }).set({ version: BUILD.version, revision: BUILD.revision, nodejs: process.version }, 1);
+  const memoryLimit = cgroupMemoryLimit();
+  if (memoryLimit !== undefined) {
+    // Beside process_resident_memory_bytes, so an alert can divide one by the other (Nomad and compose alike).
+    new Gauge({ name: 'imgr_memory_limit_bytes', help: 'Memory limit of the container (cgroup)', registers }).set(memoryLimit);
+  }
   return {
     registry,
+    ready: new Gauge({ name: 'imgr_ready', help: '1 when the last readiness probe answered ready, else 0', registers }),
+    httpErrors: new Counter({
+      name: 'imgr_http_errors_total',
+      help: 'Error answers by catalogue code (busy, queue-unavailable, storage-unavailable...)',
+      labelNames: ['code'] as const,
+      registers,
+    }),
     httpDuration: new Histogram({
       name: 'imgr_http_request_duration_seconds',
       help: 'HTTP requests by route and status',
