@@ -38,7 +38,7 @@ export function createMetrics(role: string) {
     // Beside process_resident_memory_bytes, so an alert can divide one by the other (Nomad and compose alike).
     new Gauge({ name: 'imgr_memory_limit_bytes', help: 'Memory limit of the container (cgroup)', registers }).set(memoryLimit);
   }
-  return {
+  const metrics = {
     registry,
     ready: new Gauge({ name: 'imgr_ready', help: '1 when the last readiness probe answered ready, else 0', registers }),
     httpErrors: new Counter({
@@ -94,6 +94,12 @@ export function createMetrics(role: string) {
       registers,
     }),
   };
+  // Series the alerts watch exist at 0 from the start: `increase()` cannot see the first failure of a
+  // counter that appears already at 1.
+  for (const result of ['confirmed', 'failed']) metrics.publishes.inc({ result }, 0);
+  for (const code of ['busy', 'queue-unavailable', 'storage-unavailable', 'internal']) metrics.httpErrors.inc({ code }, 0);
+  for (const reason of ['unknown-size', 'missing-original', 'unsupported-type', 'corrupt-image']) metrics.deadLetters.inc({ reason }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
