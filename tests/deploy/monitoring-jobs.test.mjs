@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { blocks, one, parseHcl } from './hcl.mjs';
 
+/** An HCL interpolation as hcl2json renders it: ref('NOMAD_ADDR_http') is the text ${NOMAD_ADDR_http}. */
+const ref = (expr) => `\${${expr}}`;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nomadDir = join(root, 'deploy', 'nomad');
 const monitoring = one((await parseHcl(join(nomadDir, 'monitoring.nomad.hcl'))).job, 'monitoring');
@@ -57,7 +59,10 @@ describe('monitoring.nomad.hcl', () => {
     for (const task of tasksOf(monitoring)) {
       const args = (task.config?.[0]?.args ?? []).join(' ');
       const env = Object.assign({}, ...blocks(task, 'env'));
-      assert.ok(args.includes('${NOMAD_ADDR_http}') || env.GF_SERVER_HTTP_ADDR === '${NOMAD_IP_http}', 'bound to the allocated address');
+      assert.ok(
+        args.includes(ref('NOMAD_ADDR_http')) || env.GF_SERVER_HTTP_ADDR === ref('NOMAD_IP_http'),
+        'bound to the allocated address',
+      );
     }
     assert.deepEqual(servicesOf(monitoring).sort(), ['imgr-grafana', 'imgr-prometheus', 'imgr-pushgateway']);
     for (const [group] of Object.values(monitoring.group)) {
