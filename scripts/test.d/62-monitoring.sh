@@ -96,8 +96,8 @@ wait_for "Prometheus to scrape imgr" scraped
 # Every imgr_* name in the rules and the dashboard is exported by imgr (HELP lines include metrics
 # without samples yet), except those that come from elsewhere.
 curl -fsS "http://127.0.0.1:$imgr_port/metrics" | sed -n 's/^# HELP \(imgr_[a-z_]*\) .*/\1/p' | sort -u > "$work/exported"
-# Pushed by the sweep; written by keepalived's notify script; absent outside a memory-limited cgroup.
-printf '%s\n' imgr_sweep_images imgr_sweep_last_run_timestamp_seconds imgr_floating_ip_held imgr_memory_limit_bytes >> "$work/exported"
+# Pushed by the sweep and the backup; written by keepalived's notify script; absent outside a memory-limited cgroup.
+printf '%s\n' imgr_sweep_images imgr_sweep_last_run_timestamp_seconds imgr_backup_last_success_timestamp_seconds imgr_floating_ip_held imgr_memory_limit_bytes >> "$work/exported"
 grep -ohE 'imgr_[a-z_]+' deploy/monitoring/prometheus/rules/*.yml deploy/monitoring/grafana/dashboards/*.json |
   sed -E 's/_(bucket|count|sum)$//' | sort -u > "$work/used"
 missing=$(comm -23 "$work/used" <(sort -u "$work/exported"))

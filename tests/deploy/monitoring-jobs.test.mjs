@@ -78,3 +78,18 @@ describe('node-exporter.nomad.hcl', () => {
     assert.ok(task.config[0].args.some((arg) => arg.startsWith('--collector.textfile.directory=')));
   });
 });
+
+const backup = one((await parseHcl(join(nomadDir, 'backup.nomad.hcl'))).job, 'imgr-backup');
+describe('backup.nomad.hcl', () => {
+  it('runs the backup script hourly, never two at once, with the keys from the Nomad Variable', () => {
+    assert.equal(backup.type, 'batch');
+    const [periodic] = blocks(backup, 'periodic');
+    assert.equal(periodic.prohibit_overlap, true);
+    const [task] = tasksOf(backup);
+    const [script, keys] = blocks(task, 'template');
+    assert.equal(script.data, ref('file("deploy/backup/imgr-backup.sh")'));
+    assert.ok(existsSync(join(root, 'deploy/backup/imgr-backup.sh')));
+    assert.match(keys.data, /nomadVar "nomad\/jobs\/imgr-backup"/);
+    assert.deepEqual(task.config[0].args, ['backup']);
+  });
+});
