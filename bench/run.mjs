@@ -214,7 +214,7 @@ async function drain(expected, named) {
   const { proc } = await observed({ ...named, worker: worker.pid }, async () => {
     const deadline = Date.now() + 300_000;
     for (;;) {
-      const tasks = await metricSum(worker.url, 'imgr_resize_duration_seconds_count', 'result="ok"');
+      const tasks = await metricSum(worker.url, 'imgr_tasks_total', 'result="ok"');
       points.push({ t: performance.now(), images: tasks / 4 });
       if (tasks / 4 >= expected || Date.now() > deadline) break;
       await sleep(100);

@@ -57,7 +57,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // imgr writes its own access line (with the trace id) in the onResponse hook below.
-    logController: new LogController({ disableRequestLogging: true }),
+    // One field name for the request id in every log line (the worker logs the same `requestId`).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     // Random ids (unique across instances and restarts); a caller's X-Request-Id only when it is short and safe.
     requestIdHeader: false,
     genReqId: requestIdOf,
@@ -161,8 +162,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       httpError = new HttpError('badRequest', { message: error.message });
     } else {
       request.log.error({ err: error }, 'unexpected error');
+      options.metrics.httpErrors.inc({ code: 'internal' });
       return reply.status(500).send({ error: 'internal', message: 'Unexpected server error.' });
     }
+    options.metrics.httpErrors.inc({ code: httpError.code });
     if (httpError.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(httpError.details.retryAfterSeconds));
     // An oversized body is not read to the end: close the connection rather than drain it.
     if (httpError.status === 413) reply.header('connection', 'close');

@@ -364,7 +364,7 @@ export function writeReport(results, { write }) {
   );
   lines.push('');
   lines.push(
-    `Worker throughput is measured by uploading a backlog (${s.backlog} 3 MP images, ${Math.round((s.backlog * 2) / 3)} 15 MP images) with no worker running, then starting one worker and timing it from 10 % to 90 % of the backlog on its own task counter (\`imgr_resize_duration_seconds_count\`), so start-up and the tail do not count. The sharp limit runs the worker's own \`renderVariants\` on the photo in memory, with the same concurrency, libvips settings and environment, in a process of its own, right before the worker drains, so both see about the same machine. Uploads are measured with no worker running, as the raw S3 PUTs they are compared with.`,
+    `Worker throughput is measured by uploading a backlog (${s.backlog} 3 MP images, ${Math.round((s.backlog * 2) / 3)} 15 MP images) with no worker running, then starting one worker and timing it from 10 % to 90 % of the backlog on its own task counter (\`imgr_tasks_total\`), so start-up and the tail do not count. The sharp limit runs the worker's own \`renderVariants\` on the photo in memory, with the same concurrency, libvips settings and environment, in a process of its own, right before the worker drains, so both see about the same machine. Uploads are measured with no worker running, as the raw S3 PUTs they are compared with.`,
   );
   lines.push('');
   lines.push('### Resident memory (VmRSS, MiB, peak of 10 samples/s) and CPU contention per phase');

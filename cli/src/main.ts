@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, createLogger, createMetrics, errorMessage, loadConfig, type Role } from '@imgr/core';
+import { BUILD, ConfigError, createLogger, createMetrics, errorMessage, loadConfig, type Role } from '@imgr/core';
 import { runSweep, start } from './runtime.js';
 
-const USAGE = `usage: imgr [all|api|worker|sweep]
+const USAGE = `usage: imgr [all|api|worker|sweep|--version]
   all     API, worker and web page in one process (default; local storage and in-process queue unless configured)
   api     the HTTP API only
   worker  the resize worker only (health and metrics on PORT)
@@ -12,6 +12,10 @@ const ROLES: readonly Role[] = ['all', 'api', 'worker', 'sweep'];
 
 async function main(): Promise<void> {
   const arg = process.argv[2] ?? 'all';
+  if (arg === '--version' || arg === '-v') {
+    console.log(`imgr ${BUILD.version} (${BUILD.revision})`);
+    return;
+  }
   if (arg === '--help' || arg === '-h' || !ROLES.includes(arg as Role)) {
     console.error(USAGE);
     process.exit(arg === '--help' || arg === '-h' ? 0 : 2);
@@ -29,7 +33,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.env.LOG_LEVEL, { role });
   process.on('unhandledRejection', (reason) => {
-    logger.fatal({ err: errorMessage(reason) }, 'unhandled rejection');
+    logger.fatal({ err: reason }, 'unhandled rejection');
     process.exit(1);
   });
 
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
         process.exit(0);
       },
       (error: unknown) => {
-        logger.error({ err: errorMessage(error) }, 'error while stopping');
+        logger.error({ err: error }, 'error while stopping');
         process.exit(1);
       },
     );

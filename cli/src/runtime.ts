@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Api, buildApi, createImageService, registerHealthRoutes } from '@imgr/api';
+import { type Api, buildApi, createImageService, READINESS_PATH, registerHealthRoutes } from '@imgr/api';
 import {
   type Config,
   DependencyError,
-  errorMessage,
   type Logger,
   type Metrics,
   type Role,
@@ -13,10 +12,12 @@ import {
   startTelemetry,
   tuneResizer,
   withQueueTracing,
+  withStorageMetrics,
   withStorageTracing,
 } from '@imgr/core';
-import { createResizeService, sweepMissingVariants } from '@imgr/worker';
+import { createResizeService, type SweepReport, sweepMissingVariants } from '@imgr/worker';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { Gauge, Pushgateway, Registry } from 'prom-client';
 import { queueFromConfig, storageFromConfig } from './adapters.js';
 
 export interface Running {
@@ -40,7 +41,8 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
-  const storage = tracing ? withStorageTracing(storageFromConfig(config), telemetry.tracer) : storageFromConfig(config);
+  const meteredStorage = withStorageMetrics(storageFromConfig(config), metrics);
+  const storage = tracing ? withStorageTracing(meteredStorage, telemetry.tracer) : meteredStorage;
   const queue = tracing ? withQueueTracing(queueFromConfig(config, logger), telemetry.tracer) : queueFromConfig(config, logger);
 
   // Storage that is not there yet (a MinIO still starting, a slow bucket creation) does not stop
@@ -53,7 +55,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     baseDelayMs: 250,
     maxDelayMs: 5000,
     retryable: (error) => !stopping && error instanceof DependencyError && error.retryable,
-    onRetry: (error, attempt) => logger.warn({ err: errorMessage(error), attempt }, 'storage not ready; retrying'),
+    onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'storage not ready; retrying'),
   }).then(
     () => {
       storageReady = !stopping;
@@ -62,11 +64,17 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       if (stopping) return;
       // A permanent refusal (wrong credentials, a bucket name the server rejects) needs an operator:
       // exit so the orchestrator's restart policy and alerts see it.
-      logger.fatal({ err: errorMessage(error) }, 'storage cannot be prepared');
+      logger.fatal({ err: error }, 'storage cannot be prepared');
       process.exit(1);
     },
   );
-  await queue.init().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'broker not reachable yet; will retry on use'));
+  await queue.init().then(
+    () => metrics.brokerUp.set(1),
+    (error: unknown) => {
+      metrics.brokerUp.set(0);
+      logger.warn({ err: error }, 'broker not reachable yet; will retry on use');
+    },
+  );
 
   const readiness = [
     {
@@ -119,6 +127,18 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     setDraining = registerHealthRoutes(http, { checks: readiness, metrics }).setDraining;
   }
 
+  // Readiness evaluated every 5 s even where nothing probes it (compose, a single machine), so
+  // imgr_ready and imgr_broker_up (the readiness check of the broker) are always current.
+  const readinessTimer = setInterval(() => {
+    http.inject({ method: 'GET', url: READINESS_PATH }).then(
+      (response) => {
+        const body = response.json() as { checks?: Record<string, string> };
+        if (body.checks?.queue !== undefined) metrics.brokerUp.set(body.checks.queue === 'up' ? 1 : 0);
+      },
+      () => undefined,
+    );
+  }, 5000).unref();
+
   let depthTimer: NodeJS.Timeout | undefined;
   let drainWorker = () => {};
   if (role === 'worker' || role === 'all') {
@@ -159,6 +179,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       setDraining();
       drainWorker();
       clearInterval(depthTimer);
+      clearInterval(readinessTimer);
       // Give load balancers time to see the red readiness before connections are refused.
       if (env.IMGR_SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, env.IMGR_SHUTDOWN_DELAY_MS));
       await Promise.all([queue.stopConsuming(), http.close()]);
@@ -175,9 +196,32 @@ export async function runSweep(config: Config, logger: Logger) {
   const queue = queueFromConfig(config, logger);
   try {
     await queue.init();
-    return await sweepMissingVariants({ storage, queue, logger, minAgeMs: config.env.IMGR_SWEEP_MIN_AGE_S * 1000 });
+    const report = await sweepMissingVariants({ storage, queue, logger, minAgeMs: config.env.IMGR_SWEEP_MIN_AGE_S * 1000 });
+    if (config.env.IMGR_PUSHGATEWAY_URL) await pushSweepReport(config.env.IMGR_PUSHGATEWAY_URL, report, logger);
+    return report;
   } finally {
     await queue.dispose();
     await storage.dispose();
+  }
+}
+
+/**
+ * A batch job is gone before Prometheus could scrape it: its result goes to a Pushgateway, where
+ * the "sweep re-enqueued images" alert reads it. A failed push is logged, never fails the sweep.
+ */
+async function pushSweepReport(url: string, report: SweepReport, logger: Logger): Promise<void> {
+  const registry = new Registry();
+  const images = new Gauge({
+    name: 'imgr_sweep_images',
+    help: 'Originals seen by the last sweep, by state (requeued = variants were missing and re-enqueued)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  for (const state of ['complete', 'tooRecent', 'failed', 'requeued'] as const) images.set({ state }, report[state]);
+  new Gauge({ name: 'imgr_sweep_last_run_timestamp_seconds', help: 'End of the last sweep', registers: [registry] }).setToCurrentTime();
+  try {
+    await new Pushgateway(url, { timeout: 5000 }, registry).pushAdd({ jobName: 'imgr-sweep' });
+  } catch (error) {
+    logger.warn({ err: error, url }, 'sweep report not pushed');
   }
 }

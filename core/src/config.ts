@@ -79,6 +79,7 @@ const envSchema = z
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    IMGR_PUSHGATEWAY_URL: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     const hasKey = env.AWS_ACCESS_KEY_ID !== undefined;

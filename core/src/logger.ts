@@ -12,6 +12,10 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
     level,
     base: { service: 'imgr', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"warn" rather than 40: log shippers and people read names.
+    formatters: { level: (label) => ({ level: label }) },
+    // An Error logged under `err` keeps its type, message, stack and cause.
+    serializers: { err: pino.stdSerializers.errWithCause },
     mixin() {
       const span = trace.getActiveSpan()?.spanContext();
       return span && span.traceId !== '00000000000000000000000000000000' ? { trace_id: span.traceId, span_id: span.spanId } : {};

@@ -1,5 +1,6 @@
 import { type Context, context, propagation, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BUILD } from './version.js';
 
 export type { Span, Tracer };
 export { SpanKind };
@@ -42,7 +43,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   const processor =
     options.spanProcessor ?? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.endpoint?.replace(/\/$/, '')}/v1/traces` }));
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName, 'service.namespace': 'imgr' }),
+    resource: resourceFromAttributes({
+      'service.name': options.serviceName,
+      'service.namespace': 'imgr',
+      'service.version': BUILD.version,
+      'vcs.ref.head.revision': BUILD.revision,
+    }),
     spanProcessors: [processor],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });

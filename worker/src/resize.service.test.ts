@@ -85,6 +85,17 @@ describe('resize service', () => {
     for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
   });
 
+  it('times the render once per image, not once per task', async () => {
+    const { storage, service, metrics } = setup();
+    await storage.put('original/AbCd1234', await solidImage(600, 400, 'png'), { contentType: 'image/png' });
+    await Promise.all([1024, 512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
+    await service.handle(job('AbCd1234', 128)); // a duplicate: nothing rendered, nothing timed
+    const renders = await metrics.registry.getSingleMetricAsString('imgr_resize_duration_seconds');
+    expect(renders).toMatch(/imgr_resize_duration_seconds_count\{[^}]*result="ok"[^}]*\} 1$/m);
+    const tasks = await metrics.registry.getSingleMetricAsString('imgr_tasks_total');
+    expect(tasks).toMatch(/imgr_tasks_total\{[^}]*result="ok"[^}]*\} 5$/m);
+  });
+
   it('treats the original "size" 10000000 as a no-op', async () => {
     const { storage, service } = setup();
     await service.handle(job('AbCd1234', 10_000_000));

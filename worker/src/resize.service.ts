@@ -141,10 +141,17 @@ export function createResizeService(options: ResizeServiceOptions) {
     const freshUpload = !job.redelivered && job.context.requestId !== undefined;
     if (!run && freshUpload && finished.has(job.imageId)) run = Promise.resolve(0);
     if (!run) {
+      // Timed here, by the task that starts the render: the image's other tasks share it.
+      const endRender = metrics.resizeDuration.startTimer();
       run = renderMissing(job.imageId, variant.name, job.redelivered, freshUpload)
         .then((written) => {
           remember(job.imageId);
+          if (written > 0) endRender({ result: 'ok' });
           return written;
+        })
+        .catch((error: unknown) => {
+          endRender({ result: error instanceof PermanentJobError ? error.reason : 'transient' });
+          throw error;
         })
         .finally(() => inFlight.delete(job.imageId));
       inFlight.set(job.imageId, run);
@@ -152,7 +159,7 @@ export function createResizeService(options: ResizeServiceOptions) {
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const written = await run;
-      metrics.taskDuration.observe({ size: String(job.box), result: 'ok' }, seconds());
+      metrics.tasks.inc({ result: 'ok' });
       log.info(
         {
           imageId: job.imageId,
@@ -166,7 +173,7 @@ export function createResizeService(options: ResizeServiceOptions) {
       );
     } catch (error) {
       const reason = error instanceof PermanentJobError ? error.reason : 'transient';
-      metrics.taskDuration.observe({ size: String(job.box), result: reason }, seconds());
+      metrics.tasks.inc({ result: reason });
       if (error instanceof PermanentJobError) metrics.deadLetters.inc({ reason });
       throw error;
     }

@@ -42,9 +42,13 @@ export function registerHealthRoutes(
   app.get(LIVENESS_PATH, async (_request, reply) => reply.type('text/plain').send('ok'));
   app.get(READINESS_PATH, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    if (draining) return reply.status(503).send({ status: 'draining', checks: {} });
+    if (draining) {
+      options.metrics.ready.set(0);
+      return reply.status(503).send({ status: 'draining', checks: {} });
+    }
     const checks = Object.fromEntries(await Promise.all(options.checks.map(probe)));
     const ready = Object.values(checks).every((state) => state === 'up');
+    options.metrics.ready.set(ready ? 1 : 0);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
   app.get(METRICS_PATH, async (_request, reply) =>

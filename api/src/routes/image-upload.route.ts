@@ -136,6 +136,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
     if (!slot || slot.released || slot.handling || !slot.closed) return;
     slot.released = true;
     active--;
+    options.metrics.uploadsInProgress.set(active);
   };
   const buffers = createUploadBufferPool({
     maxBuffers: options.maxConcurrentUploads,
@@ -152,6 +153,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
         throw new HttpError('busy', { retryAfterSeconds: 1 });
       }
       active++;
+      options.metrics.uploadsInProgress.set(active);
       const slot: UploadSlot = { handling: false, closed: false, released: false };
       slots.set(request, slot);
       reply.raw.once('close', () => {
