@@ -238,7 +238,7 @@ describe.each(modes)('hostile clients: $name', (mode) => {
     );
     // Wait until the worker has handled every task of every upload so far, whatever the outcome.
     const accepted = await metric(api.url, 'imgr_uploads_total', 'result="accepted"');
-    await waitFor(async () => (await metric(worker.url, 'imgr_resize_duration_seconds_count')) >= 4 * accepted, 90_000, 200);
+    await waitFor(async () => (await metric(worker.url, 'imgr_tasks_total')) >= 4 * accepted, 90_000, 200);
     await sleep(500); // a take-back started by the last task settles
     const keys = await objectKeys();
     for (const { id, token } of ids) {
