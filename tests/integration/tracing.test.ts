@@ -117,11 +117,11 @@ describe('traces across processes', () => {
       output
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { trace_id?: string; reqId?: string; requestId?: string; imageId?: string; url?: string });
+        .map((line) => JSON.parse(line) as { trace_id?: string; requestId?: string; imageId?: string; url?: string });
     // The worker's line names the request id the API gave the upload; both carry the same trace id.
     const workerLine = await waitFor(async () => lines(worker.output()).find((line) => line.imageId === id), 30_000);
     const uploadLine = await waitFor(
-      async () => lines(api.output()).find((line) => line.reqId === workerLine.requestId && line.url === '/image'),
+      async () => lines(api.output()).find((line) => line.requestId === workerLine.requestId && line.url === '/image'),
       10_000,
     );
     expect(uploadLine.trace_id).toMatch(/^[0-9a-f]{32}$/);
