@@ -1,5 +1,6 @@
 import { buildApi, createImageService } from '@imgr/api';
 import {
+  BUILD,
   createLogger,
   createMemoryQueue,
   createMemoryStorage,
@@ -63,6 +64,9 @@ describe('tracing', () => {
     const producer = spans.find((span) => span.kind === SpanKind.PRODUCER);
     const consumers = spans.filter((span) => span.kind === SpanKind.CONSUMER);
     expect(server?.name).toBe('POST /image');
+    // The version in package.json, so a trace viewer tells releases apart.
+    expect(server?.resource.attributes['service.version']).toBe(BUILD.version);
+    expect(BUILD.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(producer?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
     expect(consumers.map((span) => span.attributes['imgr.resize.box']).sort()).toEqual([1024, 128, 256, 512]);
     for (const consumer of consumers) expect(consumer.parentSpanContext?.spanId).toBe(producer?.spanContext().spanId);

@@ -132,6 +132,8 @@ CMD ["api"]
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/imgr/imgr
+# The commit for `imgr --version`, imgr_build_info and traces (core/src/version.ts reads it).
+ENV IMGR_REVISION=${REVISION}
 LABEL org.opencontainers.image.title="imgr" \
       org.opencontainers.image.description="imgr API, resize worker and sweep (command: api|worker|sweep)" \
       org.opencontainers.image.source="${SOURCE}" \

@@ -5,7 +5,8 @@
 #   3. the monitoring Nomad jobs parse and point at services and files that exist;
 #   4. a real Prometheus scrapes a running imgr: every imgr_* metric the rules and the dashboard use is
 #      one imgr exports, and an alert fires on a provoked condition (uploads while the broker is down:
-#      ImgrPublishConfirmFailures).
+#      ImgrPublishConfirmFailures), and `imgr sweep` pushes its report to a Pushgateway, from which a
+#      sweep that re-enqueued an image fires ImgrSweepRequeued.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${IMGR_TEST_OUT:-$PWD/test-results}
@@ -13,11 +14,14 @@ mkdir -p "$OUT"
 source scripts/lib/apt.sh
 # Debian 12's prometheus package ships both prometheus and promtool (2.42).
 need_apt promtool prometheus
+need_apt prometheus-pushgateway prometheus-pushgateway
 
 work=$(mktemp -d)
 pids=()
+vhosts=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for vhost in "${vhosts[@]}"; do rabbitmqctl delete_vhost "$vhost" >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -66,6 +70,11 @@ PORT=$imgr_port HOST=127.0.0.1 IMGR_STORAGE=fs IMGR_DATA_DIR="$work/data" IMGR_R
   node cli/dist/main.js all > "$OUT/monitoring-imgr.log" 2>&1 &
 pids+=($!)
 
+push_port=$(free_port)
+# A persistence file of its own: Debian's default keeps pushes of earlier runs in /var/lib.
+prometheus-pushgateway --web.listen-address="127.0.0.1:$push_port" --persistence.file="$work/pushgateway.data" > "$OUT/monitoring-pushgateway.log" 2>&1 &
+pids+=($!)
+
 prom_port=$(free_port)
 cat > "$work/prometheus.yml" <<YAML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -73,6 +82,9 @@ rule_files: ['$rules_dir/*.yml']
 scrape_configs:
   - job_name: imgr-api
     static_configs: [{ targets: ['127.0.0.1:$imgr_port'] }]
+  - job_name: pushgateway
+    honor_labels: true
+    static_configs: [{ targets: ['127.0.0.1:$push_port'] }]
 YAML
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:$prom_port" > "$OUT/monitoring-prometheus.log" 2>&1 &
@@ -118,5 +130,23 @@ status=$(curl -s -o "$work/upload.json" -w '%{http_code}' -F "file=@$work/pixel.
 echo "upload with the broker down: HTTP $status $(cat "$work/upload.json")"
 [ "$status" = 503 ]
 wait_for "ImgrPublishConfirmFailures to fire" firing ImgrPublishConfirmFailures
+echo "ImgrPublishConfirmFailures fired"
+
+# A sweep over a store holding an original without its sizes re-enqueues it and says so.
+mkdir -p "$work/sweep/original"
+cp "$work/pixel.png" "$work/sweep/original/AbCd1234"
+printf '{"contentType":"image/png","metadata":{}}' > "$work/sweep/original/AbCd1234.meta.json"
+if firing ImgrSweepRequeued; then echo "ImgrSweepRequeued fires before any sweep" >&2; curl -s "$prom/api/v1/alerts" >&2; exit 1; fi
+# The sweep publishes to a real broker: a virtual host of this run on the shared RabbitMQ.
+scripts/services/rabbitmq.sh up >/dev/null
+vhost=imgr-monitoring-$$-$RANDOM
+rabbitmqctl add_vhost "$vhost" >/dev/null
+vhosts+=("$vhost")
+rabbitmqctl set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+report=$(IMGR_STORAGE=fs IMGR_DATA_DIR="$work/sweep" CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672/$vhost" IMGR_SWEEP_MIN_AGE_S=0 \
+  IMGR_PUSHGATEWAY_URL="http://127.0.0.1:$push_port" LOG_LEVEL=warn node cli/dist/main.js sweep)
+echo "sweep: $report"
+[[ $report == *'"requeued":1'* ]]
+wait_for "ImgrSweepRequeued to fire" firing ImgrSweepRequeued
 curl -fsS "$prom/api/v1/alerts" > "$OUT/monitoring-alerts.json"
-echo "ImgrPublishConfirmFailures fired; monitoring checks passed"
+echo "ImgrSweepRequeued fired; monitoring checks passed"

@@ -117,7 +117,7 @@ describe('traces across processes', () => {
       output
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { trace_id?: string; reqId?: string; requestId?: string; imageId?: string; url?: string });
+        .map((line) => JSON.parse(line) as { trace_id?: string; requestId?: string; imageId?: string; url?: string });
     // The worker's line names the request id the API gave the upload; both carry the same trace id.
     const workerLine = await waitFor(async () => lines(worker.output()).find((line) => line.imageId === id), 30_000);
     const uploadLine = await waitFor(
