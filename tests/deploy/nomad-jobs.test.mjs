@@ -204,4 +204,11 @@ describe('sweep.nomad.hcl', () => {
     const secrets = blocks(t, 'template').find((tpl) => tpl.env === true);
     assert.match(secrets.data, /nomadVar "nomad\/jobs\/imgr-sweep"/);
   });
+
+  it('bounds each run below the period, so prohibit_overlap cannot let a hung run silence the next ones', () => {
+    const t = one(one(job.group, 'sweep').task, 'sweep');
+    const bound = Number(envOf(t).IMGR_SWEEP_TIMEOUT_S);
+    assert.ok(bound > 0 && bound < 600, `IMGR_SWEEP_TIMEOUT_S ${bound} s within the 10 min period`);
+    assert.deepEqual(block(job, 'periodic').crons, ['*/10 * * * *']);
+  });
 });
