@@ -1,6 +1,6 @@
 # imgr application job: API, resize workers and the static web page.
 #
-#   nomad job run -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl
+#   nomad job run -var-file=deploy/nomad/deploy.vars.hcl -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl
 #
 # Secrets (broker URL with its password, S3 keys) never appear here: they live in the Nomad
 # Variable nomad/jobs/imgr (pushed by deploy/ansible/playbooks/nomad-variables.yml) and are rendered

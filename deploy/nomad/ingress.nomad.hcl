@@ -1,6 +1,6 @@
 # imgr ingress: HAProxy on every client node (system job).
 #
-#   nomad job run deploy/nomad/ingress.nomad.hcl
+#   nomad job run -var-file=deploy/nomad/deploy.vars.hcl deploy/nomad/ingress.nomad.hcl
 #
 # Listens on the host network:
 #   :8080  the VM's own tunnel (https://<vm>.<domain>/)

@@ -1,6 +1,6 @@
 # imgr sweep: periodic reconciliation (batch job).
 #
-#   nomad job run -var image_tag=<git sha> deploy/nomad/sweep.nomad.hcl
+#   nomad job run -var-file=deploy/nomad/deploy.vars.hcl -var image_tag=<git sha> deploy/nomad/sweep.nomad.hcl
 #
 # `imgr sweep` lists originals whose variants are missing (a task lost with a crashed broker, a
 # message purged by hand, a worker killed past its deadline) and enqueues them again. Idempotent:

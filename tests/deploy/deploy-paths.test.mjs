@@ -103,7 +103,8 @@ async function renderWithParser({ args, cwd }) {
     if (assignment !== undefined) {
       const [k, ...rest] = assignment.split('=');
       if (!declared[k]) throw new Error(`Undefined -var variable "${k}" for ${jobFile}`);
-      given[k] = declared[k].type === '${number}' ? Number(rest.join('=')) : rest.join('=');
+      // hcl2json writes a type constraint as an interpolation: "${number}".
+      given[k] = declared[k].type === `\${number}` ? Number(rest.join('=')) : rest.join('=');
     }
   }
   const vars = {};
