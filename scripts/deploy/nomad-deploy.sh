@@ -14,7 +14,8 @@
 #    deployment, and fails the pipeline.
 # env: NOMAD_ADDR, NOMAD_TOKEN (and NOMAD_CACERT/NOMAD_NAMESPACE if needed) from the CI's secret store;
 #      DEPLOY_TIMEOUT (s, default 900) for one deployment; SMOKE_TIMEOUT for scripts/smoke.sh;
-#      IMGR_REGISTRY: where this pipeline pushed the images; must equal image_registry in the deploy inputs.
+#      IMGR_REGISTRY: where this pipeline pushed the images; must equal image_registry in the deploy inputs;
+#      IMGR_REGISTRY_LOGIN_ON_NODES=1 skips the check that both images can be pulled without credentials.
 # needs: nomad (v1.6.5, the last MPL-2.0 release: scripts/deploy/build-nomad.sh), jq, curl, python3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,6 +41,11 @@ if [ -n "${IMGR_REGISTRY:-}" ] && [ "$IMGR_REGISTRY" != "$registry" ]; then
   exit 2
 fi
 submit() { nomad job run -detach "-var-file=$inputs" "$@" >&2; }
+# The nodes pull without credentials: stop before submitting if the images are not public. Set
+# IMGR_REGISTRY_LOGIN_ON_NODES=1 once the nodes have their own registry login.
+if [ "${IMGR_REGISTRY_LOGIN_ON_NODES:-0}" != 1 ] && [[ "$tag" =~ ^[0-9a-f]{7,40}$ ]]; then
+  for name in imgr imgr-web; do scripts/deploy/check-public-image.sh "$registry/$name:$tag" || exit 2; done
+fi
 
 job_json() { nomad job inspect -json "$job" 2>/dev/null | jq '.Job // .'; }
 image_tag_of() { jq -r '[.TaskGroups[].Tasks[].Config.image // empty][0] // "" | sub("^.*:"; "")'; }

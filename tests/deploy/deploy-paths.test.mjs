@@ -165,6 +165,8 @@ function fakeEnv(state) {
     NOMAD_ADDR: 'http://127.0.0.1:1',
     DEPLOY_TIMEOUT: '10',
     SMOKE_TIMEOUT: '1',
+    // No registry here (tests/pipelines/registry-access.sh tests the anonymous-pull check).
+    IMGR_REGISTRY_LOGIN_ON_NODES: '1',
   };
 }
 

@@ -20,7 +20,8 @@ fail() { echo "deploy-flow: FAIL: $*" >&2; [ -f "$S/calls.log" ] && sed 's/^/  n
 [ -f cli/dist/main.js ] || npm run build >/dev/null
 mkdir -p "$work/bin"
 ln -s "$PWD/tests/pipelines/fake-nomad.sh" "$work/bin/nomad"
-export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30
+# No registry here: the anonymous-pull check is tested by tests/pipelines/registry-access.sh.
+export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30 IMGR_REGISTRY_LOGIN_ON_NODES=1
 
 # A free port for imgr all.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
