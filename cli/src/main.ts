@@ -38,6 +38,14 @@ async function main(): Promise<void> {
   });
 
   if (role === 'sweep') {
+    const timeoutS = config.env.IMGR_SWEEP_TIMEOUT_S;
+    if (timeoutS > 0) {
+      // Re-enqueueing is idempotent, so stopping half-way only leaves the rest to the next run.
+      setTimeout(() => {
+        logger.error({ timeoutS }, 'sweep did not finish within IMGR_SWEEP_TIMEOUT_S; exiting');
+        process.exit(1);
+      }, timeoutS * 1000).unref();
+    }
     const report = await runSweep(config, logger);
     console.log(JSON.stringify(report));
     return;

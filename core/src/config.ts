@@ -77,6 +77,8 @@ const envSchema = z
     IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
     IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),
+    // 0: no bound. The periodic job sets one so a hung run cannot block the next ones.
+    IMGR_SWEEP_TIMEOUT_S: intFrom(0, 86_400).default(0),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
     IMGR_PUSHGATEWAY_URL: z.url().optional(),

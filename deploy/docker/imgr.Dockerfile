@@ -69,7 +69,11 @@ RUN find core/dist api/dist worker/dist cli/dist \( -name '*.test.*' -o -name '*
 
 # A distroless-like root: the node binary, exactly the shared libraries it and the native addons (sharp)
 # link against (found with ldd, so this also works on arm64), CA certificates, passwd/group for the
-# unprivileged user, an empty /tmp. tini-static comes from Debian (pinned version).
+# unprivileged user, an empty /tmp.
+# Scanner metadata, as distroless images carry it: /etc/os-release and a dpkg database listing exactly the
+# Debian packages the copied files come from (status with their versions, info/<pkg>.list with only the
+# files present, tini-static under the name it has here), so Trivy and Grype identify those libraries
+# (tests/docker/scanner-metadata.sh checks it). tini-static comes from Debian (pinned version).
 # node is stripped of its debug symbols (-18 MB; .dynsym stays, so native addons still link): native frames
 # in perf/gdb lose their names, JavaScript stack traces are unchanged. Needed to stay under 200 MB.
 FROM node:24.21.0-bookworm-slim AS rootfs
@@ -87,9 +91,19 @@ RUN set -eu; \
     cp /usr/bin/tini-static /rootfs/usr/local/bin/tini; \
     for f in /usr/local/bin/node $(find /tmp/img -type f \( -name '*.node' -o -name '*.so*' \)); do \
       ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'; \
-    done | sort -u | grep -v '^/tmp/img/' | while read -r lib; do \
+    done | sort -u | grep -v '^/tmp/img/' > /tmp/libs; \
+    while read -r lib; do \
       dir=$(readlink -f "$(dirname "$lib")"); mkdir -p "/rootfs$dir"; cp -L "$lib" "/rootfs$dir/"; \
-    done; \
+    done < /tmp/libs; \
+    mkdir -p /rootfs/var/lib/dpkg/info; \
+    { cat /tmp/libs; echo /usr/bin/tini-static; } | while read -r file; do \
+      dpkg -S "*/$(basename "$(dirname "$file")")/$(basename "$file")" | head -1; \
+    done | sort -u > /tmp/owners; \
+    sed 's/: .*//' /tmp/owners | sort -u > /tmp/packages; \
+    while read -r pkg; do grep "^$pkg: " /tmp/owners | sed 's/^[^ ]* //' > "/rootfs/var/lib/dpkg/info/$pkg.list"; done < /tmp/packages; \
+    sed -i 's#^/usr/bin/tini-static$#/usr/local/bin/tini#' /rootfs/var/lib/dpkg/info/tini*.list; \
+    xargs dpkg-query -s < /tmp/packages > /rootfs/var/lib/dpkg/status; \
+    cp -L /etc/os-release /rootfs/etc/os-release; \
     cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/tmp:/sbin/nologin\n' > /rootfs/etc/passwd; \
     printf 'root:x:0:\nnode:x:1000:\n' > /rootfs/etc/group; \

@@ -1,6 +1,6 @@
 # imgr application job: API, resize workers and the static web page.
 #
-#   nomad job run -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl
+#   nomad job run -var-file=deploy/nomad/deploy.vars.hcl -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl
 #
 # Secrets (broker URL with its password, S3 keys) never appear here: they live in the Nomad
 # Variable nomad/jobs/imgr (pushed by deploy/ansible/playbooks/nomad-variables.yml) and are rendered
@@ -14,16 +14,59 @@ variable "image_tag" {
   description = "Tag of <image_registry>/imgr and <image_registry>/imgr-web (the git commit; never 'latest', so a rollback is exact)."
 }
 
-variable "image_registry" {
-  type = string
-  # Where the pipeline pushed the images: ghcr.io/<owner> (GitHub) or $CI_REGISTRY_IMAGE (GitLab).
-  default     = "ghcr.io/imgr"
-  description = "Registry and namespace of the imgr and imgr-web images."
-}
+# ---- Deploy inputs: set in deploy/nomad/deploy.vars.hcl (copied from deploy.vars.example.hcl), the one
+# file both deploy paths pass with -var-file. Every job declares all of them because Nomad refuses a
+# var-file that sets a variable the job does not declare. No plausible default: a missing or
+# "CHANGE-ME" value fails the render with the name of the input.
 
 variable "datacenters" {
-  type    = list(string)
-  default = ["dc1"]
+  type        = list(string)
+  description = "Nomad datacenters of the VMs."
+  validation {
+    condition     = length(var.datacenters) > 0 && !contains(var.datacenters, "CHANGE-ME")
+    error_message = "Deploy input datacenters is not set: give the provider's datacenter in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "public_url" {
+  type        = string
+  description = "Public base URL (the floating IP's tunnel); the CI deploy smoke-tests through it."
+  validation {
+    condition     = replace(var.public_url, "CHANGE-ME", "") == var.public_url
+    error_message = "Deploy input public_url is not set: give the team's public URL in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "image_registry" {
+  type        = string
+  description = "Registry and namespace of the imgr and imgr-web images (ghcr.io/<owner> or $CI_REGISTRY_IMAGE)."
+  validation {
+    condition     = replace(var.image_registry, "CHANGE-ME", "") == var.image_registry
+    error_message = "Deploy input image_registry is not set: give where the pipeline pushes the images in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "s3_endpoint_url" {
+  type        = string
+  description = "S3 endpoint (not secret; the keys are in the Nomad Variable)."
+  validation {
+    condition     = replace(var.s3_endpoint_url, "CHANGE-ME", "") == var.s3_endpoint_url
+    error_message = "Deploy input s3_endpoint_url is not set: give the provider's S3 endpoint in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "s3_bucket_name" {
+  type = string
+  validation {
+    condition     = replace(var.s3_bucket_name, "CHANGE-ME", "") == var.s3_bucket_name
+    error_message = "Deploy input s3_bucket_name is not set: give the bucket in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "aws_region_name" {
+  type = string
+  # Ceph RGW and MinIO accept any region; AWS needs the bucket's.
+  default = "us-east-1"
 }
 
 variable "api_count" {
@@ -40,22 +83,6 @@ variable "worker_count" {
 variable "web_count" {
   type    = number
   default = 2
-}
-
-variable "s3_endpoint_url" {
-  type        = string
-  description = "S3 endpoint (not secret; the keys are in the Nomad Variable)."
-  default     = "https://minio.internal.example:9000"
-}
-
-variable "s3_bucket_name" {
-  type    = string
-  default = "images"
-}
-
-variable "aws_region_name" {
-  type    = string
-  default = "us-east-1"
 }
 
 locals {
@@ -76,13 +103,19 @@ job "imgr" {
   datacenters = var.datacenters
   type        = "service"
 
+  # Where this deployment is served (read by operators and `nomad job inspect`; the smoke test uses it).
+  meta {
+    public_url = var.public_url
+  }
+
   # Defaults for every group; the worker overrides what differs.
   update {
     # One allocation at a time: with two VMs the other instance keeps serving.
     max_parallel = 1
-    # A canary runs the new version beside the old one; the ingress skips it (canary_tags) until
-    # it is healthy and promoted, so a broken build never takes user traffic.
-    canary = 1
+    # Canaries run the new version beside the old one; the ingress skips them (canary_tags) until
+    # they are healthy and promoted, so a broken build never takes user traffic. Each group sets
+    # canary = its count: at promotion Nomad stops every old instance at once, and with fewer
+    # canaries than instances the promoted ones would serve alone until the rest were placed.
     # No human step: promotion happens as soon as every canary is healthy...
     auto_promote = true
     # ...and a deployment that fails (canary never healthy, or an instance failing during the
@@ -114,6 +147,11 @@ job "imgr" {
   # ------------------------------------------------------------------ API
   group "api" {
     count = var.api_count
+
+    # The job's update block, with as many canaries as instances (see the job's update block).
+    update {
+      canary = var.api_count
+    }
 
     # Soft spread over nodes rather than distinct_hosts: with two VMs a hard "one per node"
     # constraint leaves no room for a canary or for moving an allocation off a draining node.
@@ -260,7 +298,7 @@ job "imgr" {
 
     update {
       max_parallel      = 1
-      canary            = 1
+      canary            = var.worker_count
       auto_promote      = true
       auto_revert       = true
       health_check      = "checks"
@@ -356,7 +394,7 @@ job "imgr" {
         IMGR_WORKER_CONCURRENCY  = "2"
         # Four tasks per image: 16 keeps about four images in hand, so S3 reads and writes of some
         # overlap the renders of others (measured in docs/benchmarks.md).
-        IMGR_WORKER_PREFETCH     = "16"
+        IMGR_WORKER_PREFETCH = "16"
         # A large young generation: the worker's garbage (task messages, HTTP objects) then dies in cheap
         # scavenges; measured 31 instead of 34 ms of CPU per 3 MP image, resident memory still < 200 MiB.
         NODE_OPTIONS = "--max-semi-space-size=64"
@@ -388,6 +426,11 @@ job "imgr" {
   # ------------------------------------------------------------------ web
   group "web" {
     count = var.web_count
+
+    # The job's update block, with as many canaries as instances (see the job's update block).
+    update {
+      canary = var.web_count
+    }
 
     spread {
       attribute = "${node.unique.id}"

@@ -1,6 +1,6 @@
 # imgr ingress: HAProxy on every client node (system job).
 #
-#   nomad job run deploy/nomad/ingress.nomad.hcl
+#   nomad job run -var-file=deploy/nomad/deploy.vars.hcl deploy/nomad/ingress.nomad.hcl
 #
 # Listens on the host network:
 #   :8080  the VM's own tunnel (https://<vm>.<domain>/)
@@ -24,9 +24,75 @@
 # "live" are rendered: an unpromoted canary carries canary_tags = ["canary"] instead, so it gets no
 # user traffic. deploy/ingress/render-static.mjs renders the same template with static servers for tests.
 
+# ---- Deploy inputs: set in deploy/nomad/deploy.vars.hcl (copied from deploy.vars.example.hcl), the one
+# file both deploy paths pass with -var-file. Every job declares all of them because Nomad refuses a
+# var-file that sets a variable the job does not declare. No plausible default: a missing or
+# "CHANGE-ME" value fails the render with the name of the input.
+
 variable "datacenters" {
-  type    = list(string)
-  default = ["dc1"]
+  type        = list(string)
+  description = "Nomad datacenters of the VMs."
+  validation {
+    condition     = length(var.datacenters) > 0 && !contains(var.datacenters, "CHANGE-ME")
+    error_message = "Deploy input datacenters is not set: give the provider's datacenter in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "public_url" {
+  type        = string
+  description = "Public base URL (the floating IP's tunnel); the CI deploy smoke-tests through it."
+  validation {
+    condition     = replace(var.public_url, "CHANGE-ME", "") == var.public_url
+    error_message = "Deploy input public_url is not set: give the team's public URL in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "image_registry" {
+  type        = string
+  description = "Registry and namespace of the imgr and imgr-web images (ghcr.io/<owner> or $CI_REGISTRY_IMAGE)."
+  validation {
+    condition     = replace(var.image_registry, "CHANGE-ME", "") == var.image_registry
+    error_message = "Deploy input image_registry is not set: give where the pipeline pushes the images in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "s3_endpoint_url" {
+  type        = string
+  description = "S3 endpoint (not secret; the keys are in the Nomad Variable)."
+  validation {
+    condition     = replace(var.s3_endpoint_url, "CHANGE-ME", "") == var.s3_endpoint_url
+    error_message = "Deploy input s3_endpoint_url is not set: give the provider's S3 endpoint in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "s3_bucket_name" {
+  type = string
+  validation {
+    condition     = replace(var.s3_bucket_name, "CHANGE-ME", "") == var.s3_bucket_name
+    error_message = "Deploy input s3_bucket_name is not set: give the bucket in deploy/nomad/deploy.vars.hcl."
+  }
+}
+
+variable "aws_region_name" {
+  type = string
+  # Ceph RGW and MinIO accept any region; AWS needs the bucket's.
+  default = "us-east-1"
+}
+
+variable "api_count" {
+  type = number
+  # Two: one per VM, so either VM can die or be drained without an API outage.
+  default = 2
+}
+
+variable "worker_count" {
+  type    = number
+  default = 2
+}
+
+variable "web_count" {
+  type    = number
+  default = 2
 }
 
 variable "haproxy_image" {

@@ -2,6 +2,10 @@
 # Static checks of the cluster deployment (deploy/nomad, deploy/ansible, deploy/ingress):
 #   1. the Nomad jobs parse (HashiCorp's HCL parser, from the npm package @cdktf/hcl2json) and carry
 #      the resilience settings in every group (tests/deploy/nomad-jobs.test.mjs);
+#   1b. both deploy paths (the CI/CD script and playbooks/deploy.yml, against a stand-in Nomad CLI) submit
+#      the same placeholder-free jobs from the one deploy inputs file, rendered by `nomad job run -output`
+#      when nomad is on PATH, else by the HCL parser (tests/deploy/deploy-paths.test.mjs); `nomad fmt -check`
+#      (or the same formatter, hclwrite, through Go) on the job files;
 #   2. the ingress template renders to a config `haproxy -c` accepts, which routes as specified,
 #      health-checks and reloads without failing a request (tests/deploy/ingress-routing.test.mjs);
 #   3. every playbook passes `ansible-playbook --syntax-check`, and ansible-lint's production profile;
@@ -9,7 +13,7 @@
 #      (tests/deploy/keepalived-chk.test.mjs); the keepalived configuration rendered from the role
 #      passes `keepalived -t` (in a network namespace with a vxlan100 interface, as the VMs have),
 #      for VRRPv3 and for VRRPv2 with authentication.
-# Nomad and Consul binaries are not needed (nor available to CI).
+# Nomad and Consul binaries are not needed (nor available to CI); a nomad on PATH is used when present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${IMGR_TEST_OUT:-$PWD/test-results}
@@ -20,6 +24,7 @@ need_apt haproxy haproxy
 need_apt keepalived keepalived
 need_apt ansible-playbook ansible
 need_apt ansible-lint ansible-lint
+need_apt jq jq
 
 # HashiCorp's HCL parser compiled to WebAssembly; kept out of the project's dependencies (only
 # this step uses it), pinned, cached between runs.
@@ -32,8 +37,12 @@ fi
 export IMGR_HCL2JSON_DIR=$HCL_DIR
 
 echo "--- nomad jobs and ingress config"
-node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
+node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/deploy-paths.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
   2>&1 | tee "$OUT/deploy-static-node.txt"
+[ "${PIPESTATUS[0]}" = 0 ]
+
+echo "--- nomad fmt -check"
+bash tests/deploy/hcl-fmt-check.sh deploy/nomad/*.hcl 2>&1 | tee "$OUT/deploy-static-fmt.txt"
 [ "${PIPESTATUS[0]}" = 0 ]
 
 echo "--- ansible syntax check and lint"

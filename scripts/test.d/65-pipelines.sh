@@ -5,7 +5,9 @@
 #   - shellcheck on the deploy and smoke scripts the pipelines call;
 #   - gitleaks over the git history, the same secret scan the pipelines run;
 #   - tests/pipelines/deploy-flow.sh: the deploy script's decisions (wait, smoke, revert) against a simulated
-#     Nomad CLI and a real `imgr all`.
+#     Nomad CLI and a real `imgr all`;
+#   - tests/pipelines/registry-access.sh: the deploy's "images pullable without credentials" check against a
+#     stand-in registry speaking the token protocol.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -62,4 +64,5 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
   echo "gitleaks: no secret in $(git rev-list --count HEAD) commits"
 fi
 
+bash tests/pipelines/registry-access.sh
 bash tests/pipelines/deploy-flow.sh

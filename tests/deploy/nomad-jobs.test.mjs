@@ -24,8 +24,11 @@ const resolve = (value) => {
   return m ? locals[m[1]] : value;
 };
 const groups = Object.fromEntries(Object.entries(appJob.group).map(([name, [body]]) => [name, body]));
-// Group blocks override the job's; a group without its own inherits.
-const groupOrJob = (group, name) => block(group, name) ?? block(appJob, name);
+// A group's block is merged over the job's (Nomad fills the fields a group leaves unset from the job's).
+const groupOrJob = (group, name) => {
+  const merged = { ...block(appJob, name), ...block(group, name) };
+  return Object.keys(merged).length ? merged : undefined;
+};
 const task = (group) => {
   const tasks = Object.values(group.task);
   assert.equal(tasks.length, 1, 'one task per group');
@@ -51,7 +54,9 @@ describe('imgr.nomad.hcl', () => {
       it('rolls out with a canary, auto-promotion and auto-revert on health checks', () => {
         const u = groupOrJob(group, 'update');
         assert.ok(u, 'update block');
-        assert.ok(u.canary >= 1, 'canary');
+        // As many canaries as instances: at promotion Nomad stops every old instance at once, so fewer
+        // canaries would leave the promoted ones serving alone.
+        assert.equal(u.canary, group.count, 'canary = the group count');
         assert.equal(u.auto_promote, true);
         assert.equal(u.auto_revert, true);
         assert.equal(u.health_check, 'checks');
@@ -198,5 +203,12 @@ describe('sweep.nomad.hcl', () => {
     assert.deepEqual(block(t, 'config').args, ['sweep']);
     const secrets = blocks(t, 'template').find((tpl) => tpl.env === true);
     assert.match(secrets.data, /nomadVar "nomad\/jobs\/imgr-sweep"/);
+  });
+
+  it('bounds each run below the period, so prohibit_overlap cannot let a hung run silence the next ones', () => {
+    const t = one(one(job.group, 'sweep').task, 'sweep');
+    const bound = Number(envOf(t).IMGR_SWEEP_TIMEOUT_S);
+    assert.ok(bound > 0 && bound < 600, `IMGR_SWEEP_TIMEOUT_S ${bound} s within the 10 min period`);
+    assert.deepEqual(block(job, 'periodic').crons, ['*/10 * * * *']);
   });
 });

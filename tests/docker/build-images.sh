@@ -84,6 +84,8 @@ docker run --rm --read-only --entrypoint /usr/local/bin/node -w /app/core "$IMGR
   --input-type=module -e 'import sharp from "sharp"; const b = await sharp({create:{width:8,height:8,channels:3,background:"#000"}}).png().toBuffer(); if (b.length < 8) process.exit(1)' \
   || fail "sharp does not load in $IMGR_IMAGE"
 echo "build-images: no shell in $IMGR_IMAGE, node $node_version, sharp loads" >&2
+# What a vulnerability scanner needs to see the Debian libraries of the hand-assembled root.
+bash tests/docker/scanner-metadata.sh "$IMGR_IMAGE"
 
 # The same Dockerfiles with BuildKit (the issue: both builders must work). Docker 20.10's own client drives
 # the daemon's built-in BuildKit without buildx; newer clients need the buildx plugin.

@@ -5,6 +5,9 @@ Parses the YAML and checks what a typo would silently break: every job's stage i
 `extends` name existing jobs or templates, every job has a script, images are pinned to a version (no
 `latest`, no missing tag), and the pipeline keeps its promises: images tagged with the commit sha, a
 vulnerability scan, a secret scan, and a deploy through scripts/deploy/nomad-deploy.sh on the default branch.
+It also checks parity with the GitHub pipeline: the same key steps (lint, build, the whole suite, secret scan,
+image build, vulnerability scan, push, deploy) in the same order as .github/workflows/ci.yml then deploy.yml,
+and the push only after the scan.
 usage: check-gitlab-ci.py [.gitlab-ci.yml]
 """
 import re
@@ -75,12 +78,47 @@ for promise, pattern in [
     ("vulnerability scan", r"trivy image .*--exit-code 1"),
     ("secret scan", r"gitleaks git"),
     ("deploy through nomad-deploy.sh", r"scripts/deploy/nomad-deploy\.sh \"\$CI_COMMIT_SHA\""),
+    ("the Nomad CLI built from MPL-2.0 source", r"scripts/deploy/build-nomad\.sh"),
 ]:
     if not re.search(pattern, text):
         problems.append(f"missing: {promise}")
 deploy = resolve(jobs.get("deploy", {}))
 if not any("CI_DEFAULT_BRANCH" in str(r.get("if", "")) for r in deploy.get("rules", [])):
     problems.append("deploy: not limited to the default branch")
+
+# Parity with GitHub: key steps in the order they appear in each pipeline's files.
+STEPS = [
+    ("lint", r"npm run lint"),
+    ("build", r"npm run build"),
+    ("whole suite", r"npm test"),
+    ("secret scan", r"gitleaks(:[\w.]+)?\s*(\\\s*)?git "),
+    ("image build", r"docker build"),
+    ("vulnerability scan", r"trivy[^\n]* image "),
+    ("push", r"docker push"),
+    ("deploy", r"scripts/deploy/nomad-deploy\.sh"),
+]
+
+
+def order(source):
+    found = []
+    for name, pattern in STEPS:
+        m = re.search(pattern, source)
+        found.append((m.start() if m else -1, name))
+    return [name for pos, name in sorted(found) if pos >= 0]
+
+
+github = "".join(open(f".github/workflows/{w}.yml", encoding="utf-8").read() for w in ("ci", "deploy"))
+if order(text) != order(github):
+    problems.append(f"steps differ from GitHub's: GitLab {order(text)}, GitHub {order(github)}")
+push_jobs = [n for n, j in jobs.items() if "docker push" in " ".join(resolve(j).get("script", []))]
+scan_jobs = {n for n, j in jobs.items() if "trivy" in " ".join(resolve(j).get("script", []))}
+for name in push_jobs:
+    needs = {n["job"] if isinstance(n, dict) else n for n in resolve(jobs[name]).get("needs", [])}
+    if not needs & scan_jobs:
+        problems.append(f"{name}: pushes images without needing the scan job {sorted(scan_jobs)}")
+build_jobs = [n for n, j in jobs.items() if "npm test" in " ".join(resolve(j).get("script", []))]
+if not build_jobs:
+    problems.append("no job runs the whole suite (npm test)")
 
 if problems:
     print(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(problems), file=sys.stderr)

@@ -20,7 +20,8 @@ fail() { echo "deploy-flow: FAIL: $*" >&2; [ -f "$S/calls.log" ] && sed 's/^/  n
 [ -f cli/dist/main.js ] || npm run build >/dev/null
 mkdir -p "$work/bin"
 ln -s "$PWD/tests/pipelines/fake-nomad.sh" "$work/bin/nomad"
-export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30
+# No registry here: the anonymous-pull check is tested by tests/pipelines/registry-access.sh.
+export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30 IMGR_REGISTRY_LOGIN_ON_NODES=1
 
 # A free port for imgr all.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -30,6 +31,18 @@ for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&
 curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { cat "$work/imgr.log" >&2; fail "imgr all did not start"; }
 url=http://127.0.0.1:$port
 dead_url=http://127.0.0.1:1    # nothing listens there: every smoke test fails at once
+
+# A copy of the repository's deploy files with the deploy inputs filled in; public_url is set per case.
+tree() {   # tree <public url>: prints the directory
+  local dir=$work/tree-$RANDOM
+  mkdir -p "$dir/deploy/nomad"
+  cp -r deploy scripts "$dir/"
+  sed -e "s|^public_url = .*|public_url = \"$1\"|" -e 's|^image_registry = .*|image_registry = "ghcr.io/imgr"|' \
+    -e 's|"CHANGE-ME"|"test-value"|g' deploy/nomad/deploy.vars.example.hcl > "$dir/deploy/nomad/deploy.vars.hcl"
+  echo "$dir"
+}
+good_tree=$(tree "$url")
+dead_tree=$(tree "$dead_url")
 
 OLD=1111111111111111111111111111111111111111
 NEW=2222222222222222222222222222222222222222
@@ -45,9 +58,11 @@ image_now() { nomad job inspect -json imgr | jq -r '.Job.TaskGroups[0].Tasks[0].
 
 # 1. success
 fresh_state ok
-bash scripts/deploy/nomad-deploy.sh "$NEW" "$url" > "$work/ok.out" 2> "$work/ok.err" || { cat "$work/ok.err" >&2; fail "good deploy failed"; }
-grep -q "job run -detach -var image_tag=$NEW deploy/nomad/imgr.nomad.hcl" "$S/calls.log" || fail "imgr job not submitted with the sha"
-grep -q "job run -detach -var image_tag=$NEW deploy/nomad/sweep.nomad.hcl" "$S/calls.log" || fail "sweep job not submitted with the sha"
+(cd "$good_tree" && bash scripts/deploy/nomad-deploy.sh "$NEW") > "$work/ok.out" 2> "$work/ok.err" || { cat "$work/ok.err" >&2; fail "good deploy failed"; }
+inputs=-var-file=deploy/nomad/deploy.vars.hcl
+grep -q "job run -detach $inputs deploy/nomad/ingress.nomad.hcl" "$S/calls.log" || fail "ingress job not submitted with the deploy inputs"
+grep -q "job run -detach $inputs -var image_tag=$NEW deploy/nomad/imgr.nomad.hcl" "$S/calls.log" || fail "imgr job not submitted with the sha"
+grep -q "job run -detach $inputs -var image_tag=$NEW deploy/nomad/sweep.nomad.hcl" "$S/calls.log" || fail "sweep job not submitted with the sha"
 grep -q 'job revert' "$S/calls.log" && fail "reverted after a good deploy"
 [ "$(image_now)" = "ghcr.io/imgr/imgr:$NEW" ] || fail "not running $NEW after a good deploy"
 grep -q '"deleted":true' "$work/ok.out" || fail "smoke test did not run to its end"
@@ -55,7 +70,7 @@ echo "deploy-flow: good commit deployed and smoke-tested: $(tail -1 "$work/ok.ou
 
 # 2. failed deployment: Nomad auto-reverts, the script must not pile a revert on top, and must fail
 fresh_state failed
-if FAKE_DEPLOY_RESULT=failed bash scripts/deploy/nomad-deploy.sh "$BAD" "$url" > /dev/null 2> "$work/failed.err"; then
+if (cd "$good_tree" && FAKE_DEPLOY_RESULT=failed bash scripts/deploy/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/failed.err"; then
   fail "a failed deployment passed"
 fi
 grep -q 'job revert' "$S/calls.log" && fail "the script reverted on top of Nomad's auto_revert"
@@ -65,16 +80,24 @@ echo "deploy-flow: failed deployment stops the pipeline (Nomad auto_revert resto
 
 # 3. smoke test fails after a successful deployment: revert to version 0 ($OLD)
 fresh_state smoke
-if bash scripts/deploy/nomad-deploy.sh "$BAD" "$dead_url" > /dev/null 2> "$work/smoke.err"; then
+if (cd "$dead_tree" && bash scripts/deploy/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/smoke.err"; then
   fail "a failed smoke test passed"
 fi
 grep -q 'job revert -detach imgr 0$' "$S/calls.log" || fail "no revert to version 0 after the smoke failure"
-grep -q "job run -detach -var image_tag=$OLD deploy/nomad/sweep.nomad.hcl" "$S/calls.log" || fail "sweep not put back on $OLD"
+grep -q "job run -detach $inputs -var image_tag=$OLD deploy/nomad/sweep.nomad.hcl" "$S/calls.log" || fail "sweep not put back on $OLD"
 [ "$(image_now)" = "ghcr.io/imgr/imgr:$OLD" ] || fail "running $(image_now) after the revert, expected $OLD"
 echo "deploy-flow: smoke failure reverted the job to version 0 (image $OLD)"
 
-# 4. mutable tags are refused
+# 4. mutable tags are refused, and so is a pipeline whose registry is not the deploy inputs' one
+fresh_state registry
+if (cd "$good_tree" && IMGR_REGISTRY=ghcr.io/other bash scripts/deploy/nomad-deploy.sh "$NEW") > /dev/null 2> "$work/registry.err"; then
+  fail "a registry other than image_registry was accepted"
+fi
+grep -q 'image_registry = "ghcr.io/imgr"' "$work/registry.err" || fail "registry mismatch not explained: $(cat "$work/registry.err")"
+[ ! -s "$S/calls.log" ] || fail "something was submitted with a mismatched registry"
+echo "deploy-flow: images pushed elsewhere than image_registry are refused before any submission"
+
 fresh_state tag
-if bash scripts/deploy/nomad-deploy.sh latest "$url" > /dev/null 2>&1; then fail "tag 'latest' accepted"; fi
+if (cd "$good_tree" && bash scripts/deploy/nomad-deploy.sh latest) > /dev/null 2>&1; then fail "tag 'latest' accepted"; fi
 [ ! -s "$S/calls.log" ] || fail "something was submitted for tag 'latest'"
 echo "deploy-flow: a non-sha tag is refused before any submission"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A stand-in for the `nomad` CLI, for tests/pipelines/deploy-flow.sh: it implements just the commands
 # scripts/deploy/nomad-deploy.sh uses, over a state directory, and logs every call. It models what matters
-# to the deploy script: a submitted job with a new image becomes a new job version with a deployment; a
+# to the deploy script and playbooks/deploy.yml (plan, var get): a submitted job with a new image becomes a new job version with a deployment; a
 # failed deployment is auto-reverted by "Nomad" (a further version with the old image); `job revert` makes a
 # new version with the image of the version it names. No change of image means no new version.
 # env: FAKE_NOMAD_STATE (directory), FAKE_DEPLOY_RESULT (successful|failed, for the next deployments)
@@ -30,7 +30,7 @@ case "$1 ${2:-}" in
       TaskGroups: [{Name: "api", Tasks: [{Config: {image: "ghcr.io/imgr/imgr:\(last.tag)"}}]}]}}' ;;
   "job run")
     file=${*: -1}
-    tag=$(printf '%s\n' "$@" | sed -n 's/^image_tag=//p' | tail -1)
+    tag=$(printf '%s\n' "$@" | sed -n 's/^\(-var=\)\{0,1\}image_tag=//p' | tail -1)
     case "$file" in
       */imgr.nomad.hcl)
         if [ "$tag" != "$(current_tag)" ]; then
@@ -41,6 +41,11 @@ case "$1 ${2:-}" in
         fi ;;
     esac
     echo "==> Evaluation \"fake\" finished" ;;
+  "job plan")
+    # Every plan is a change (exit 1: allocations would be created), as on a first deployment.
+    echo "+/- Job: \"$(basename "${*: -1}" .nomad.hcl)\""
+    exit 1 ;;
+  "var get") echo '{"Items": {}}' ;;
   "job history")
     versions | jq 'reverse | map({Job: {ID: "imgr", Version: .Version,
       TaskGroups: [{Name: "api", Tasks: [{Config: {image: "ghcr.io/imgr/imgr:\(.tag)"}}]}]}})' ;;
