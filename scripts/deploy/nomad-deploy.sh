@@ -16,7 +16,7 @@
 #      DEPLOY_TIMEOUT (s, default 900) for one deployment; SMOKE_TIMEOUT for scripts/smoke.sh;
 #      IMGR_REGISTRY: where this pipeline pushed the images; must equal image_registry in the deploy inputs;
 #      IMGR_REGISTRY_LOGIN_ON_NODES=1 skips the check that both images can be pulled without credentials.
-# needs: nomad (v1.6.5, the last MPL-2.0 release: scripts/deploy/build-nomad.sh), jq, curl, python3
+# needs: nomad (v1.6.5, the last MPL-2.0 release, on PATH), jq, curl, python3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
