@@ -200,9 +200,9 @@ job "monitoring" {
         GF_SERVER_HTTP_ADDR = "${NOMAD_IP_http}"
         GF_SERVER_HTTP_PORT = "${NOMAD_PORT_http}"
         # Dashboards are provisioned: no sign-up, anonymous users may only look.
-        GF_USERS_ALLOW_SIGN_UP    = "false"
-        GF_AUTH_ANONYMOUS_ENABLED = "true"
-        GF_AUTH_ANONYMOUS_ORG_ROLE = "Viewer"
+        GF_USERS_ALLOW_SIGN_UP         = "false"
+        GF_AUTH_ANONYMOUS_ENABLED      = "true"
+        GF_AUTH_ANONYMOUS_ORG_ROLE     = "Viewer"
         GF_ANALYTICS_REPORTING_ENABLED = "false"
         GF_ANALYTICS_CHECK_FOR_UPDATES = "false"
       }
