@@ -30,8 +30,8 @@ HOSTS=${LAB_HOSTS:-"provider vm1 vm2"}
 # Relayed provider services (host side): RabbitMQ and the Ceph RGW listen on the host's loopback.
 AMQP_PORT=5672
 S3_PORT=7480
-RELAY_AMQP=25672
-RELAY_S3=27480
+RELAY_AMQP=35672
+RELAY_S3=37480
 RUNOPTS=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined
   --security-opt systempaths=unconfined --device-cgroup-rule 'a *:* rwm' --cgroupns=private
   --tmpfs /run --tmpfs /run/lock -v /var/lib/docker --cpu-shares 4096
@@ -40,6 +40,8 @@ RUNOPTS=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined
 log() { echo "lab: $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 on() { local h=$1; shift; docker exec "imgr-lab-$h" "$@"; }
+# Same with stdin passed in (files written on a host).
+on_stdin() { local h=$1; shift; docker exec -i "imgr-lab-$h" "$@"; }
 
 have_binaries() { command -v nomad >/dev/null 2>&1 && command -v consul >/dev/null 2>&1; }
 
@@ -102,7 +104,7 @@ configure_provider() {
   [ -f "$LAB/gossip.key" ] || consul keygen > "$LAB/gossip.key"
   key=$(cat "$LAB/gossip.key")
   # The provider's team servers: one Consul and one Nomad server, no clients, reached on vxlan100.
-  on provider sh -c "cat > /etc/consul.d/consul.hcl" <<EOF
+  on_stdin provider sh -c "cat > /etc/consul.d/consul.hcl" <<EOF
 datacenter       = "dc1"
 data_dir         = "/opt/consul"
 server           = true
@@ -112,7 +114,7 @@ client_addr      = "0.0.0.0"
 encrypt          = "$key"
 ui_config { enabled = true }
 EOF
-  on provider sh -c "cat > /etc/nomad.d/nomad.hcl" <<EOF
+  on_stdin provider sh -c "cat > /etc/nomad.d/nomad.hcl" <<EOF
 datacenter = "dc1"
 data_dir   = "/opt/nomad"
 bind_addr  = "0.0.0.0"
