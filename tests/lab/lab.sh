@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Two-VM lab: the deployment run for real, as an operator runs it (docs: deploy/README.md).
+#   provider  Consul and Nomad servers (no clients), the SSH bastion; RabbitMQ and Ceph S3
+#             are the project's shared test servers (scripts/services/*.sh) reached through a TCP relay
+#   vm1, vm2  systemd as PID 1, openssh, a real VXLAN vxlan100 (172.16.1.x/16, no default route on it),
+#             consul and nomad installed from the binaries on PATH, unconfigured; no Docker
+# all on a private Docker bridge. Then site.yml (twice), nomad-variables.yml and deploy.yml over SSH through
+# the bastion, from a copy of deploy/ansible with only inventory.yml, group_vars and vault.yml filled in.
+# Not yet here: the failure scenarios under client load (README.md in this folder lists them).
+#
+# usage: tests/lab/lab.sh up|provision|down|all
+# env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
+#        LAB_KEEP=1 (all: leave the lab running at the end)
+# Never builds or downloads nomad/consul: without them on PATH it prints a skip line and exits 0.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+LAB=${LAB_DIR:-/tmp/imgr-lab}
+DEPLOY=${LAB_DEPLOY:-$REPO/deploy}
+NET=imgr-lab
+SUBNET=10.213.8.0/24
+GATEWAY=10.213.8.1
+VM_IMAGE=imgr-lab-vm:bookworm
+TAG=lab1
+# name -> bridge address, vxlan100 address
+declare -A MGMT=([provider]=10.213.8.2 [vm1]=10.213.8.11 [vm2]=10.213.8.12 [vm3]=10.213.8.13)
+declare -A VXL=([provider]=172.16.0.2/16 [vm1]=172.16.1.10/16 [vm2]=172.16.1.11/16 [vm3]=172.16.1.12/16)
+FLOATING_IP=172.16.3.10
+HOSTS=${LAB_HOSTS:-"provider vm1 vm2"}
+# Relayed provider services (host side): RabbitMQ and the Ceph RGW listen on the host's loopback.
+AMQP_PORT=5672
+S3_PORT=7480
+RELAY_AMQP=35672
+RELAY_S3=37480
+RUNOPTS=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+  --security-opt systempaths=unconfined --device-cgroup-rule 'a *:* rwm' --cgroupns=private
+  --tmpfs /run --tmpfs /run/lock -v /var/lib/docker --cpu-shares 4096
+  --add-host team.internal.lab.test:172.16.0.2 --label imgr-lab=1)
+
+log() { echo "lab: $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+on() { local h=$1; shift; docker exec "imgr-lab-$h" "$@"; }
+# Same with stdin passed in (files written on a host).
+on_stdin() { local h=$1; shift; docker exec -i "imgr-lab-$h" "$@"; }
+
+have_binaries() { command -v nomad >/dev/null 2>&1 && command -v consul >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- images
+build_images() {
+  mkdir -p "$LAB/ctx"
+  if ! docker image inspect imgr-lab-rootfs:bookworm >/dev/null 2>&1; then
+    command -v mmdebstrap >/dev/null || flock /tmp/apt.lock apt-get install -y -qq mmdebstrap >/dev/null
+    log "making the VM root filesystem (mmdebstrap bookworm)"
+    mmdebstrap --quiet --variant=minbase \
+      --include=systemd,systemd-sysv,dbus,openssh-server,openssh-client,python3,python3-apt,sudo,curl,iproute2,ca-certificates,iptables,procps,less \
+      bookworm "$LAB/rootfs.tar" http://deb.debian.org/debian
+    docker import "$LAB/rootfs.tar" imgr-lab-rootfs:bookworm >/dev/null
+    rm -f "$LAB/rootfs.tar"
+  fi
+  [ -f "$LAB/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C imgr-lab -f "$LAB/id_ed25519"
+  cp "$HERE"/vm/* "$LAB/ctx/"
+  cp "$LAB/id_ed25519.pub" "$LAB/ctx/"
+  # The provider's pre-installed binaries: whatever is on PATH, copied, never fetched.
+  cp "$(command -v nomad)" "$(command -v consul)" "$LAB/ctx/"
+  log "building $VM_IMAGE ($(nomad version | head -1), $(consul version | head -1))"
+  docker build -q -t "$VM_IMAGE" "$LAB/ctx" >/dev/null
+  # Application images as the pipeline builds them, under the tag the deploy names.
+  if ! docker image inspect "ghcr.io/imgr/imgr:$TAG" >/dev/null 2>&1; then
+    "$REPO/scripts/docker/make-base-images.sh"
+    SKIP_BUILDKIT=1 SKIP_CACHE_CHECK=1 IMGR_TEST_OUT="$LAB/out" bash "$REPO/tests/docker/build-images.sh" >&2
+    docker tag imgr:test "ghcr.io/imgr/imgr:$TAG"
+    docker tag imgr-web:test "ghcr.io/imgr/imgr-web:$TAG"
+  fi
+  # The ingress job names haproxy:2.8.10-alpine; no registry here, so a stand-in under that tag.
+  if ! docker image inspect haproxy:2.8.10-alpine >/dev/null 2>&1; then
+    log "making a haproxy:2.8.10-alpine stand-in (Debian's haproxy)"
+    mkdir -p "$LAB/haproxy"
+    printf 'FROM imgr-lab-rootfs:bookworm\nRUN apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy && rm -rf /var/lib/apt/lists/*\nCMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]\n' \
+      > "$LAB/haproxy/Dockerfile"
+    docker build -q -t haproxy:2.8.10-alpine "$LAB/haproxy" >/dev/null
+  fi
+}
+
+# ---------------------------------------------------------------- hosts
+start_host() { # start_host NAME
+  local n=$1 peers="" o state=""
+  for o in provider vm1 vm2 vm3; do [ "$o" = "$n" ] || peers="$peers ${MGMT[$o]}"; done
+  mkdir -p "$LAB/env/$n/lab"
+  printf 'LOCAL=%s\nADDRESS=%s\nPEERS="%s"\n' "${MGMT[$n]}" "${VXL[$n]}" "$peers" > "$LAB/env/$n/lab/vxlan100.env"
+  docker rm -f "imgr-lab-$n" >/dev/null 2>&1 || true
+  docker create --name "imgr-lab-$n" --hostname "$n" --network $NET --ip "${MGMT[$n]}" "${RUNOPTS[@]}" "$VM_IMAGE" >/dev/null
+  docker cp "$LAB/env/$n/lab" "imgr-lab-$n:/etc/"
+  docker start "imgr-lab-$n" >/dev/null
+  for _ in $(seq 1 90); do
+    state=$(on "$n" systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running|degraded) break ;; esac
+    sleep 1
+  done
+  log "$n: $state; $(on "$n" ip -br -4 addr show vxlan100 | tr -s ' '); default route $(on "$n" ip route show default | cut -d' ' -f3-5)"
+}
+
+configure_provider() {
+  local key
+  [ -f "$LAB/gossip.key" ] || consul keygen > "$LAB/gossip.key"
+  key=$(cat "$LAB/gossip.key")
+  # The provider's team servers: one Consul and one Nomad server, no clients, reached on vxlan100.
+  on_stdin provider sh -c "cat > /etc/consul.d/consul.hcl" <<EOF
+datacenter       = "dc1"
+data_dir         = "/opt/consul"
+server           = true
+bootstrap_expect = 1
+bind_addr        = "${VXL[provider]%/*}"
+client_addr      = "0.0.0.0"
+encrypt          = "$key"
+ui_config { enabled = true }
+EOF
+  on_stdin provider sh -c "cat > /etc/nomad.d/nomad.hcl" <<EOF
+datacenter = "dc1"
+data_dir   = "/opt/nomad"
+bind_addr  = "0.0.0.0"
+advertise {
+  http = "${VXL[provider]%/*}"
+  rpc  = "${VXL[provider]%/*}"
+  serf = "${VXL[provider]%/*}"
+}
+server {
+  enabled          = true
+  bootstrap_expect = 1
+}
+consul { address = "127.0.0.1:8500" }
+EOF
+  on provider systemctl enable --now consul.service nomad.service >/dev/null 2>&1
+  for _ in $(seq 60); do
+    on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members 2>/dev/null | grep -q alive && break
+    sleep 1
+  done
+  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members | tail -1 | tr -s ' ' >&2
+}
+
+relay_services() {
+  # RabbitMQ and Ceph S3 are the project's shared servers on the host's loopback; a TCP relay on the lab
+  # bridge's gateway plays the provider's endpoints. Own vhost, user and bucket: nothing shared is touched.
+  "$REPO/scripts/services/rabbitmq.sh" up >&2
+  "$REPO/scripts/services/ceph-s3.sh" up >&2
+  rabbitmqctl add_vhost imgr-lab >/dev/null 2>&1 || true
+  rabbitmqctl add_user imgr-lab imgr-lab-secret >/dev/null 2>&1 || true
+  rabbitmqctl set_permissions -p imgr-lab imgr-lab '.*' '.*' '.*' >/dev/null
+  if ! [ -f "$LAB/relay.pid" ] || ! kill -0 "$(cat "$LAB/relay.pid")" 2>/dev/null; then
+    cat > "$LAB/relay.cfg" <<EOF
+global
+  maxconn 2000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen amqp
+  bind $GATEWAY:$RELAY_AMQP
+  server rabbitmq 127.0.0.1:$AMQP_PORT
+listen s3
+  bind $GATEWAY:$RELAY_S3
+  server rgw 127.0.0.1:$S3_PORT
+EOF
+    haproxy -D -p "$LAB/relay.pid" -f "$LAB/relay.cfg"
+  fi
+}
+
+write_operator_files() {
+  # What an operator writes by hand (deploy/README.md "First installation"), in a copy of deploy/ansible.
+  rm -rf "$LAB/ansible"
+  cp -r "$DEPLOY/ansible" "$LAB/ansible"
+  cp -r "$DEPLOY/nomad" "$LAB/nomad"  2>/dev/null || true
+  cat > "$LAB/ssh_config" <<EOF
+Host bastion
+  HostName ${MGMT[provider]}
+  User ubuntu
+Host *
+  IdentityFile $LAB/id_ed25519
+  UserKnownHostsFile $LAB/known_hosts
+  StrictHostKeyChecking yes
+EOF
+  local vms="" n
+  for n in $HOSTS; do [ "$n" = provider ] || vms="$vms $n"; done
+  {
+    echo "all:"
+    echo "  children:"
+    echo "    imgr_nodes:"
+    echo "      hosts:"
+    local prio=150
+    for n in $vms; do
+      echo "        $n:"
+      echo "          ansible_host: ${MGMT[$n]}"
+      echo "          keepalived_priority: $prio"
+      prio=$((prio - 50))
+    done
+    echo "      vars:"
+    echo "        ansible_user: ubuntu"
+    echo "        ansible_become: true"
+    echo "        ansible_ssh_common_args: >-"
+    echo "          -F $LAB/ssh_config -o ProxyJump=bastion"
+    echo "          -o ControlMaster=auto -o ControlPersist=60s"
+  } > "$LAB/ansible/inventory.yml"
+  sed -i -e 's/team\.internal\.example\.org/team.internal.lab.test/' \
+    -e "s#https://minio.example.org#http://$GATEWAY:$RELAY_S3#" \
+    -e 's/^  s3_bucket_name: images/  s3_bucket_name: imgr-lab/' \
+    -e "s#^imgr_floating_ip: .*#imgr_floating_ip: $FLOATING_IP/16#" "$LAB/ansible/group_vars/all/main.yml"
+  sed -e "s#REPLACE-WITH-consul-keygen-OUTPUT#$(cat "$LAB/gossip.key")#" \
+    -e 's#REPLACE8#labpass1#' \
+    -e "s#amqp://team:REPLACE@rabbitmq.example.org:5672/team#amqp://imgr-lab:imgr-lab-secret@$GATEWAY:$RELAY_AMQP/imgr-lab#" \
+    -e 's#vault_imgr_aws_access_key_id: "REPLACE"#vault_imgr_aws_access_key_id: "test"#' \
+    -e 's#vault_imgr_aws_secret_access_key: "REPLACE"#vault_imgr_aws_secret_access_key: "testsecret"#' \
+    "$LAB/ansible/group_vars/all/vault.yml.example" > "$LAB/ansible/group_vars/all/vault.yml"
+  echo "imgr-lab-vault" > "$LAB/vault-pass"
+  ansible-vault encrypt --vault-password-file "$LAB/vault-pass" "$LAB/ansible/group_vars/all/vault.yml" >/dev/null
+  # Host keys pinned, as the operator does once: the bastion's, then each VM's as seen through it.
+  : > "$LAB/known_hosts"
+  for _ in $(seq 20); do ssh-keyscan -t ed25519 "${MGMT[provider]}" 2>/dev/null > "$LAB/kh" && [ -s "$LAB/kh" ] && break; sleep 1; done
+  cat "$LAB/kh" >> "$LAB/known_hosts"
+  for n in $vms; do
+    ssh -F "$LAB/ssh_config" bastion ssh-keyscan -t ed25519 "${MGMT[$n]}" 2>/dev/null >> "$LAB/known_hosts"
+  done
+  # The bastion's name as the ssh_config calls it.
+  sed -n "s/^${MGMT[provider]} /bastion /p" "$LAB/known_hosts" >> "$LAB/known_hosts"
+}
+
+# Run a playbook as the docs say, from deploy/ansible; keep the recap. playbook FILE [ARGS...]
+playbook() {
+  local pb=$1 name
+  shift
+  name=$(basename "$pb" .yml)
+  log "ansible-playbook $pb $*"
+  local rc=0
+  (cd "$LAB/ansible" && ANSIBLE_FORCE_COLOR=0 ansible-playbook "$pb" --vault-password-file "$LAB/vault-pass" "$@") \
+    > "$LAB/out/$name.log" 2>&1 || rc=$?
+  sed -n '/PLAY RECAP/,$p' "$LAB/out/$name.log" >&2
+  return $rc
+}
+
+load_images() { # after Docker is on the VMs: what a registry pull would give
+  local n
+  for n in $HOSTS; do
+    [ "$n" = provider ] && continue
+    docker save "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr-web:$TAG" haproxy:2.8.10-alpine | on "$n" docker load -q >&2
+  done
+}
+
+up() {
+  have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
+  mkdir -p "$LAB/out"
+  "$REPO/scripts/services/docker.sh" up
+  build_images
+  docker network inspect $NET >/dev/null 2>&1 ||
+    docker network create --subnet $SUBNET --gateway $GATEWAY $NET >/dev/null
+  relay_services
+  local n
+  for n in $HOSTS; do start_host "$n"; done
+  configure_provider
+}
+
+provision() {
+  write_operator_files
+  playbook site.yml || die "site.yml (first run) failed: see $LAB/out/site.log"
+  cp "$LAB/out/site.log" "$LAB/out/site-1.log"
+  playbook site.yml || die "site.yml (second run) failed"
+  grep -E '^vm[0-9].*changed=[1-9]' "$LAB/out/site.log" && die "second site.yml run changed something"
+  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad node status >&2
+  on provider consul members >&2
+  playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
+  load_images
+  playbook playbooks/deploy.yml -e imgr_image_tag=$TAG || die "deploy.yml failed"
+  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad job status >&2
+}
+
+down() {
+  docker ps -aq --filter label=imgr-lab=1 | xargs -r docker rm -f >/dev/null
+  docker network rm $NET >/dev/null 2>&1 || true
+  if [ -f "$LAB/relay.pid" ]; then kill "$(cat "$LAB/relay.pid")" 2>/dev/null || true; rm -f "$LAB/relay.pid"; fi
+  rabbitmqctl delete_vhost imgr-lab >/dev/null 2>&1 || true
+}
+
+case "${1:-all}" in
+  up) up ;;
+  provision) provision ;;
+  down) down ;;
+  all)
+    have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
+    [ "${LAB_KEEP:-0}" = 1 ] || trap down EXIT
+    up
+    provision
+    ;;
+  *) echo "usage: $0 up|provision|down|all" >&2; exit 2 ;;
+esac
