@@ -13,7 +13,13 @@ import {
 export function storageFromConfig(config: Config): ObjectStore {
   const storage = config.storage;
   if (storage.kind === 'fs') return createFsStorage({ root: storage.dataDir });
-  return createS3Storage({ bucket: storage.bucket, endpoint: storage.endpoint, region: storage.region, credentials: storage.credentials });
+  return createS3Storage({
+    bucket: storage.bucket,
+    endpoint: storage.endpoint,
+    region: storage.region,
+    credentials: storage.credentials,
+    caBundlePath: storage.caBundlePath,
+  });
 }
 
 /** The one place where configuration picks the queue adapter. */

@@ -26,6 +26,8 @@ const envSchema = z
     S3_ENDPOINT_URL: z.url('an http(s) URL such as http://minio:9000').optional(),
     AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
     AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    AWS_SESSION_TOKEN: z.string().min(1).optional(),
+    AWS_CA_BUNDLE: z.string().min(1).optional(),
     AWS_REGION_NAME: z.string().min(1).default('us-east-1'),
     S3_BUCKET_NAME: z
       .string()
@@ -103,7 +105,9 @@ export interface StorageConfig {
   bucket: string;
   endpoint: string | undefined;
   region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** Extra CAs to trust (AWS_CA_BUNDLE). */
+  caBundlePath: string | undefined;
 }
 
 export interface Config {
@@ -168,8 +172,14 @@ export function loadConfig(source: NodeJS.ProcessEnv, role: Role): Config {
     region: env.AWS_REGION_NAME,
     credentials:
       env.AWS_ACCESS_KEY_ID !== undefined && env.AWS_SECRET_ACCESS_KEY !== undefined
-        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            // Temporary keys (STS, Vault, SSO exports) only work with their token.
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          }
         : undefined,
+    caBundlePath: env.AWS_CA_BUNDLE,
   };
   return Object.freeze({ env: Object.freeze(env), storage: Object.freeze(storage), brokerUrl });
 }

@@ -7,6 +7,10 @@ scripts/services/ceph-s3.sh up
 # HAProxy runs the production ingress config in front of the API (hostile-clients.test.ts).
 source scripts/lib/apt.sh
 need_apt haproxy haproxy
+# MinIO with an STS user: the contract again with temporary credentials (first run builds it, ~6 min).
+scripts/services/minio.sh up
+eval "$(node scripts/services/minio-sts.mjs "${MINIO_PORT:-9300}")"
+export IMGR_TEST_MINIO_ENDPOINT=http://127.0.0.1:${MINIO_PORT:-9300}
 node tests/fixtures/make-fixtures.mjs
 # The Python side of the wire-compatibility tests: Celery itself, from PyPI.
 python3 -c 'import celery' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'celery>=5.3,<6'

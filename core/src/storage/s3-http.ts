@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +13,8 @@ export interface S3Credentials {
   expiration?: Date | undefined;
 }
 
-export type CredentialSource = () => Promise<S3Credentials>;
+/** `refresh` asks for new credentials after the server refused the current ones (a rewritten profile file). */
+export type CredentialSource = (options?: { refresh?: boolean }) => Promise<S3Credentials>;
 
 export interface S3HttpOptions {
   /** e.g. `http://minio:9000`; path-style requests (`/<bucket>/<key>`) go there. */
@@ -27,6 +29,10 @@ export interface S3HttpOptions {
   idleTimeoutMs: number;
   /** Attempts for failures worth retrying (network errors, 5xx, 429, 408); every request imgr makes is idempotent. */
   maxAttempts: number;
+  /** Longest total time spent waiting between attempts, e.g. 20 s: throttling is waited out, within the caller's budget. */
+  retryBudgetMs?: number;
+  /** PEM file of extra trusted CAs (AWS_CA_BUNDLE, as the AWS SDK reads it). */
+  caBundlePath?: string | undefined;
 }
 
 export interface S3Request {
@@ -50,7 +56,37 @@ export class S3NetworkError extends Error {
   override readonly name = 'S3NetworkError';
 }
 
+/** The server's certificate is not trusted: never fixes itself, so never retried. */
+export class S3TlsTrustError extends Error {
+  override readonly name = 'S3TlsTrustError';
+}
+
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/** Node's codes for a certificate the client does not trust: retrying never fixes them. */
+const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/;
+/** S3 refuses signatures more than 15 minutes off; a smaller gap is left alone (Date has 1 s precision). */
+const MAX_SKEW_MS = 4 * 60_000;
+
+/** The server's reason from its error headers: HEAD answers carry no XML body, MinIO and AWS say it there. */
+export function errorCodeHeader(headers: IncomingHttpHeaders): string {
+  const code = headers['x-amz-error-code'] ?? headers['x-minio-error-code'];
+  const region = headers['x-amz-bucket-region'];
+  const reason = typeof code === 'string' ? code : '';
+  return typeof region === 'string' && region ? `${reason || 'error'}, bucket in region ${region}` : reason;
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** SigV4's date format: 20261201T221400Z. */
+const amzDate = (ms: number) => new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, '');
 
 /** RFC 3986 encoding, as SigV4 canonicalises it (encodeURIComponent leaves !'()* alone). */
 const rfc3986 = (value: string): string =>
@@ -69,7 +105,13 @@ export function createS3Http(options: S3HttpOptions) {
   const secure = base.protocol === 'https:';
   const transport = secure ? https : http;
   // LIFO reuses the warmest sockets and lets idle ones expire; 128 matches the API's worst concurrency.
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: 128, scheduling: 'lifo' });
+  const ca = options.caBundlePath ? readFileSync(options.caBundlePath) : undefined;
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: 128, scheduling: 'lifo', ...(ca ? { ca } : {}) })
+    : new http.Agent({ keepAlive: true, maxSockets: 128, scheduling: 'lifo' });
+  // Server time minus ours, learnt from a skew refusal's Date header (a resumed VM, a broken NTP).
+  let clockOffsetMs = 0;
+  let lastRefreshAt = 0;
   const basePath = base.pathname.replace(/\/$/, '');
 
   function pathOf(bucket: string, request: S3Request): string {
@@ -87,6 +129,7 @@ export function createS3Http(options: S3HttpOptions) {
     // AWS SDK does); over plain HTTP the signature covers it, so nothing on the path can alter it.
     if (secure) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     if (request.body) headers['content-length'] = String(request.body.length);
+    headers['x-amz-date'] = amzDate(Date.now() + clockOffsetMs);
     const signed = aws4.sign(
       {
         host: base.host,
@@ -104,10 +147,13 @@ export function createS3Http(options: S3HttpOptions) {
         req.destroy();
         reject(error);
       };
-      const responseTimer = setTimeout(
-        () => fail(new S3NetworkError(`no answer within ${options.responseTimeoutMs} ms`)),
-        options.responseTimeoutMs,
-      );
+      // Time to the first byte counts from the end of the body: a slow link moving an upload is not silence.
+      let responseTimer: NodeJS.Timeout | undefined;
+      let sendTimer: NodeJS.Timeout | undefined;
+      const armSendTimer = () => {
+        clearTimeout(sendTimer);
+        sendTimer = setTimeout(() => fail(new S3NetworkError(`upload stalled for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs);
+      };
       const req = transport.request(
         {
           protocol: base.protocol,
@@ -120,6 +166,7 @@ export function createS3Http(options: S3HttpOptions) {
         },
         (res) => {
           clearTimeout(responseTimer);
+          clearTimeout(sendTimer);
           res.setTimeout(options.idleTimeoutMs, () => res.destroy(new S3NetworkError(`body stalled for ${options.idleTimeoutMs} ms`)));
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
         },
@@ -134,26 +181,86 @@ export function createS3Http(options: S3HttpOptions) {
           socket.once('close', () => clearTimeout(connectTimer));
         }
       });
+      req.once('finish', () => {
+        clearTimeout(sendTimer);
+        responseTimer = setTimeout(
+          () => fail(new S3NetworkError(`no answer within ${options.responseTimeoutMs} ms of sending the request`)),
+          options.responseTimeoutMs,
+        );
+      });
       req.once('error', (error) => {
         clearTimeout(responseTimer);
-        reject(new S3NetworkError(error.message, { cause: error }));
+        clearTimeout(sendTimer);
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (TLS_TRUST_ERRORS.test(code)) {
+          reject(new S3TlsTrustError(`TLS: ${error.message} (${code}); trust the server's CA with AWS_CA_BUNDLE`, { cause: error }));
+        } else {
+          reject(new S3NetworkError(`${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`, { cause: error }));
+        }
       });
+      // Every write that drains re-arms the stall timer, so only silence fails a moving upload.
+      req.on('drain', armSendTimer);
+      armSendTimer();
       req.end(request.body);
     });
   }
 
-  /** Sends the request, again after a short pause when the first answer was an outage. */
+  /** Learns the server's clock from a refusal's Date; true when the offset changed enough to re-sign. */
+  function learnClock(response: S3Response): boolean {
+    const serverDate = Date.parse(String(response.headers.date ?? ''));
+    if (Number.isNaN(serverDate)) return false;
+    const offset = serverDate - Date.now();
+    if (Math.abs(offset - clockOffsetMs) < MAX_SKEW_MS) return false;
+    clockOffsetMs = offset;
+    return true;
+  }
+
+  /** Full jitter over an exponential base (100 ms, 200 ms, ... up to 20 s), or the server's Retry-After. */
+  const backoffMs = (attemptNo: number, response?: S3Response) =>
+    (response && retryAfterMs(response.headers)) ?? Math.random() * Math.min(20_000, 100 * 2 ** (attemptNo - 1));
+
+  /** Sends the request; retries outages and throttling with backoff within the budget, and once after a clock correction. */
   async function send(bucket: string, request: S3Request): Promise<S3Response> {
+    let waitedMs = 0;
+    let clockRetried = false;
+    let credentialsRetried = false;
+    const budget = options.retryBudgetMs ?? 20_000;
     for (let attemptNo = 1; ; attemptNo++) {
-      const last = attemptNo >= options.maxAttempts;
+      let response: S3Response | undefined;
       try {
-        const response = await attempt(bucket, request);
-        if (last || !RETRYABLE_STATUS.has(response.status)) return response;
-        response.body.resume();
+        response = await attempt(bucket, request);
+        // A refusal from a server whose clock is minutes away from ours: re-sign once on its time.
+        if ((response.status === 403 || response.status === 400) && !clockRetried && learnClock(response)) {
+          clockRetried = true;
+          response.body.resume();
+          continue;
+        }
+        // Refused keys may have been replaced (a profile file rewritten, a rotated role): reload them once.
+        if (response.status === 403 && !credentialsRetried && Date.now() - lastRefreshAt > 5_000) {
+          credentialsRetried = true;
+          lastRefreshAt = Date.now();
+          const before = await options.credentials();
+          const after = await options.credentials({ refresh: true }).catch(() => before);
+          if (
+            after.accessKeyId !== before.accessKeyId ||
+            after.secretAccessKey !== before.secretAccessKey ||
+            after.sessionToken !== before.sessionToken
+          ) {
+            response.body.resume();
+            continue;
+          }
+        }
+        if (!RETRYABLE_STATUS.has(response.status)) return response;
       } catch (error) {
-        if (last || !(error instanceof S3NetworkError)) throw error;
+        if (!(error instanceof S3NetworkError)) throw error;
+        if (attemptNo >= options.maxAttempts) throw error;
       }
-      await sleep(50 + Math.random() * 100);
+      const pause = backoffMs(attemptNo, response);
+      if (response && (attemptNo >= options.maxAttempts || waitedMs + pause > budget)) return response;
+      if (waitedMs + pause > budget) throw new S3NetworkError(`no answer after ${attemptNo} attempts within the ${budget} ms retry budget`);
+      response?.body.resume();
+      waitedMs += pause;
+      await sleep(pause);
     }
   }
 

@@ -1,7 +1,23 @@
 import { XMLParser } from 'fast-xml-parser';
 import { DependencyError } from '../errors.js';
-import { type CredentialSource, createS3Http, readBody, type S3Credentials, type S3Response } from './s3-http.js';
-import type { ListedObject, ObjectInfo, ObjectStore, ReadConditions, ReadResult, WriteOptions } from './storage.port.js';
+import {
+  type CredentialSource,
+  createS3Http,
+  errorCodeHeader,
+  readBody,
+  type S3Credentials,
+  type S3Response,
+  S3TlsTrustError,
+} from './s3-http.js';
+import {
+  isNotModified,
+  type ListedObject,
+  type ObjectInfo,
+  type ObjectStore,
+  type ReadConditions,
+  type ReadResult,
+  type WriteOptions,
+} from './storage.port.js';
 
 const DRIVER = 's3-storage';
 const METADATA_PREFIX = 'x-amz-meta-';
@@ -13,8 +29,10 @@ export interface S3StorageOptions {
   endpoint?: string | undefined;
   /** e.g. `us-east-1`. */
   region: string;
-  /** Static keys; unset means the AWS default chain (environment, profile, instance or task role). */
-  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Static keys (with `sessionToken` for STS ones); unset means the AWS default chain (environment, profile, instance or task role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
+  /** PEM file of extra CAs to trust, e.g. `/etc/imgr/minio-ca.pem` (AWS_CA_BUNDLE). */
+  caBundlePath?: string | undefined;
   /** Per-attempt time to the response headers, so an outage answers fast instead of hanging. */
   requestTimeoutMs?: number;
   /** Keys per listing page (S3 caps it at 1000); smaller only in tests of the paging. */
@@ -30,11 +48,16 @@ function credentialSource(credentials: S3StorageOptions['credentials']): Credent
     return async () => fixed;
   }
   let cached: Promise<S3Credentials> | undefined;
-  let provider: (() => Promise<S3Credentials>) | undefined;
-  return async () => {
+  // ignoreCache: a refresh re-reads the profile files, so rewritten keys are picked up without a restart.
+  let provider: ((options?: { forceRefresh?: boolean }) => Promise<S3Credentials>) | undefined;
+  return async (request) => {
+    provider ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider({ ignoreCache: true });
+    if (request?.refresh) {
+      cached = provider({ forceRefresh: true });
+      return cached;
+    }
     const current = await cached?.catch(() => undefined);
     if (current && (!current.expiration || current.expiration.getTime() - Date.now() > 5 * 60_000)) return current;
-    provider ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider();
     cached = provider();
     return cached;
   };
@@ -72,7 +95,10 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     connectTimeoutMs: 2_000,
     responseTimeoutMs: options.requestTimeoutMs ?? 10_000,
     idleTimeoutMs: 60_000,
-    maxAttempts: 2,
+    // Throttling (429, 503 SlowDown) is waited out with backoff within the retry budget, as the AWS SDK does.
+    maxAttempts: 6,
+    retryBudgetMs: 20_000,
+    caBundlePath: options.caBundlePath,
   });
 
   /** Every storage failure reads `[s3-storage] <action> <key or bucket>: <detail>`. */
@@ -81,8 +107,8 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
 
   /** The server answered but refused: its error code when it sent one; retryable for outages. */
   async function failure(action: string, key: string, response: S3Response): Promise<DependencyError> {
-    let code = '';
-    if (response.status !== 304 && response.headers['content-type']?.includes('xml')) {
+    let code = errorCodeHeader(response.headers);
+    if (!code && response.status !== 304 && response.headers['content-type']?.includes('xml')) {
       const body = await readBody(response).catch(() => Buffer.alloc(0));
       code = String((xml.parse(body.toString('utf8')) as { Error?: { Code?: unknown } }).Error?.Code ?? '');
     } else {
@@ -96,7 +122,7 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     try {
       return await s3.send(bucket, request);
     } catch (error) {
-      throw storageError(action, label, (error as Error).message, true, error);
+      throw storageError(action, label, (error as Error).message, !(error instanceof S3TlsTrustError), error);
     }
   }
 
@@ -161,10 +187,9 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
     },
     head,
     async read(key: string, conditions?: ReadConditions): Promise<ReadResult | null> {
+      // Conditions are evaluated here by imgr's own RFC 9110 rules (weak comparison, lists): S3 servers
+      // compare If-None-Match strongly or verbatim, and each differently.
       const headers: Record<string, string> = {};
-      if (conditions?.ifNoneMatch !== undefined) headers['if-none-match'] = conditions.ifNoneMatch;
-      // If-Modified-Since only counts when If-None-Match is absent (RFC 9110 13.1.3).
-      else if (conditions?.ifModifiedSince !== undefined) headers['if-modified-since'] = conditions.ifModifiedSince.toUTCString();
       const range = conditions?.range;
       if (range) headers.range = `bytes=${range.start}-${range.end}`;
       const response = await call('get', key, { method: 'GET', key, headers });
@@ -175,6 +200,10 @@ export function createS3Storage(options: S3StorageOptions): ObjectStore {
       if (response.status === 404) {
         response.body.resume();
         return null;
+      }
+      if ((response.status === 200 || response.status === 206) && isNotModified(toInfo(response), conditions)) {
+        response.body.destroy();
+        return { status: 'not-modified' };
       }
       if (response.status === 206 && range) {
         // The whole object's size follows the slash of Content-Range: "bytes 0-99/1234".

@@ -55,6 +55,14 @@ export function testStorage(label: string, factory: () => Promise<ObjectStore> |
       if (other?.status === 'found') other.body.resume();
     });
 
+    it('compares a weak ETag and an ETag list by RFC 9110 weak comparison', async () => {
+      const info = await store.head(`original/${id}`);
+      if (!info) throw new Error('object missing');
+      const tag = info.etag.replace(/^W\//, '');
+      expect(await store.read(`original/${id}`, { ifNoneMatch: `W/${tag}` })).toEqual({ status: 'not-modified' });
+      expect(await store.read(`original/${id}`, { ifNoneMatch: `"other", W/${tag}` })).toEqual({ status: 'not-modified' });
+    });
+
     it('reads a byte range, reporting the whole size', async () => {
       const read = await store.read(`original/${id}`, { range: { start: 5, end: 12 } });
       expect(read?.status).toBe('found');

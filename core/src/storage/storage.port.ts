@@ -65,7 +65,9 @@ export function isNotModified(info: ObjectInfo, conditions: ReadConditions | und
   if (!conditions) return false;
   if (conditions.ifNoneMatch !== undefined) {
     const tags = conditions.ifNoneMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-    return tags.includes('*') || tags.includes(info.etag);
+    // Weak comparison (RFC 9110 8.8.3.2): W/"x" matches "x" either way round.
+    const current = info.etag.replace(/^W\//, '');
+    return tags.includes('*') || tags.includes(current);
   }
   if (conditions.ifModifiedSince !== undefined) {
     return Math.floor(info.lastModified.getTime() / 1000) <= Math.floor(conditions.ifModifiedSince.getTime() / 1000);
