@@ -15,9 +15,10 @@ answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$POR
 
 install() {
   [ -x "$TOOLS/bin/minio" ] && [ -x "$TOOLS/bin/mc" ] && return
+  # Pinned: the versions the suite was last run on (the newest the Go proxy served), not whatever is latest.
   echo "building minio and mc with go install" >&2
-  GOBIN="$TOOLS/bin" nice -n 15 go install github.com/minio/minio@latest
-  GOBIN="$TOOLS/bin" nice -n 15 go install github.com/minio/mc@latest
+  GOBIN="$TOOLS/bin" nice -n 15 go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+  GOBIN="$TOOLS/bin" nice -n 15 go install github.com/minio/mc@v0.0.0-20250313080218-cf909e1063a9
 }
 
 up() {
