@@ -3,6 +3,7 @@ import {
   createMemoryQueue,
   createMemoryStorage,
   createMetrics,
+  DEFAULT_IMAGE_LIMITS,
   type JobQueue,
   type ReadConditions,
   type ResizeJob,
@@ -60,7 +61,13 @@ describe('API', () => {
     const store = options.storeIgnoresRanges
       ? { ...memory, read: (key: string, conditions?: ReadConditions) => memory.read(key, { ...conditions, range: undefined }) }
       : memory;
-    const images = createImageService({ storage: store, queue, logger, metrics, limits: { maxPixels: 4_000_000, maxFrames: 10 } });
+    const images = createImageService({
+      storage: store,
+      queue,
+      logger,
+      metrics,
+      limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 4_000_000, maxFrames: 10 },
+    });
     const api = await buildApi({
       images,
       logger,
