@@ -42,9 +42,10 @@ export async function probeImage(bytes: Buffer, limits: ImageLimits): Promise<Pr
   // For animations sharp reports the stacked height; one frame is pageHeight tall.
   const height = metadata.pageHeight ?? metadata.height ?? 0;
   if (width <= 0 || height <= 0) return { problem: 'corrupt-image', detail: 'the header has no dimensions' };
-  if (width * height > limits.maxPixels) return { problem: 'too-many-pixels', width, height };
   if (frames > limits.maxFrames) return { problem: 'too-many-frames', frames };
+  // An animation's canvas first: its own, smaller cap is the one that tells the sender what to fix.
   if (frames > 1 && width * height > limits.maxAnimationPixels) return { problem: 'animation-too-large', width, height };
+  if (width * height > limits.maxPixels) return { problem: 'too-many-pixels', width, height };
   if (width * height * frames > limits.maxDecodePixels) return { problem: 'too-many-decoded-pixels', width, height, frames };
   try {
     await sharp(bytes, decodeOptions(limits, frames > 1))
