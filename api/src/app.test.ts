@@ -3,6 +3,7 @@ import {
   createMemoryQueue,
   createMemoryStorage,
   createMetrics,
+  DEFAULT_IMAGE_LIMITS,
   type JobQueue,
   type ReadConditions,
   type ResizeJob,
@@ -79,7 +80,7 @@ describe('API', () => {
       queue,
       logger,
       metrics,
-      limits: { maxPixels: 4_000_000, maxFrames: 10 },
+      limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 4_000_000, maxFrames: 10 },
       generateId: options.generateId,
     });
     const api = await buildApi({

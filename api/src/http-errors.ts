@@ -14,6 +14,12 @@ export const HTTP_ERRORS = {
   corruptImage: { status: 422, code: 'corrupt-image', message: 'The file is damaged or truncated and cannot be read as an image.' },
   tooManyPixels: { status: 422, code: 'too-many-pixels', message: 'The image has more pixels than the limit.' },
   tooManyFrames: { status: 422, code: 'too-many-frames', message: 'The animation has more frames than the limit.' },
+  animationTooLarge: { status: 422, code: 'animation-too-large', message: "The animation's canvas is larger than the limit." },
+  tooManyDecodedPixels: {
+    status: 422,
+    code: 'too-many-decoded-pixels',
+    message: 'The image has more pixels to decode (width x height x frames) than the limit.',
+  },
   busy: { status: 503, code: 'busy', message: 'Too many uploads in progress; retry shortly.' },
   storageUnavailable: { status: 503, code: 'storage-unavailable', message: 'Image storage is unavailable; retry shortly.' },
   queueUnavailable: { status: 503, code: 'queue-unavailable', message: 'The resize queue is unavailable; retry shortly.' },

@@ -10,6 +10,7 @@ import {
   type JobQueue,
   type Logger,
   type Metrics,
+  megapixels,
   newImageId,
   type ObjectStore,
   objectKey,
@@ -65,12 +66,12 @@ function storageError(error: unknown): never {
 
 /** Upload, read, status and delete of images: the API's logic, free of HTTP details. */
 export function createImageService(options: ImageServiceOptions) {
-  const { storage, queue, metrics } = options;
+  const { storage, queue, metrics, limits } = options;
   const generateId = options.generateId ?? newImageId;
   const log = options.logger.child({ component: 'image-service' });
 
   async function upload(bytes: Buffer, context: JobContext): Promise<UploadResult> {
-    const probe = await probeImage(bytes, options.limits);
+    const probe = await probeImage(bytes, limits);
     if ('problem' in probe) {
       metrics.uploads.inc({ result: probe.problem });
       switch (probe.problem) {
@@ -79,16 +80,28 @@ export function createImageService(options: ImageServiceOptions) {
             extra: { accepted_types: ACCEPTED_TYPES },
           });
         case 'corrupt-image':
-          throw new HttpError('corruptImage', { extra: { detail: probe.detail } });
+          // The decoder's text helps an operator, not a client: it stays in the log.
+          log.info({ detail: probe.detail }, 'upload refused: image cannot be decoded');
+          throw new HttpError('corruptImage');
         case 'too-many-pixels':
           throw new HttpError('tooManyPixels', {
-            message: `The image is ${probe.width}x${probe.height} pixels; the limit is ${options.limits.maxPixels} pixels.`,
-            extra: { max_pixels: options.limits.maxPixels },
+            message: `The image is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); the limit is ${megapixels(limits.maxPixels)}.`,
+            extra: { max_pixels: limits.maxPixels },
           });
         case 'too-many-frames':
           throw new HttpError('tooManyFrames', {
-            message: `The animation has ${probe.frames} frames; the limit is ${options.limits.maxFrames}.`,
-            extra: { max_frames: options.limits.maxFrames },
+            message: `The animation has ${probe.frames} frames; the limit is ${limits.maxFrames}.`,
+            extra: { max_frames: limits.maxFrames },
+          });
+        case 'animation-too-large':
+          throw new HttpError('animationTooLarge', {
+            message: `The animation's canvas is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); animations are limited to ${megapixels(limits.maxAnimationPixels)}.`,
+            extra: { max_animation_pixels: limits.maxAnimationPixels },
+          });
+        case 'too-many-decoded-pixels':
+          throw new HttpError('tooManyDecodedPixels', {
+            message: `The image is ${probe.width}x${probe.height} x ${probe.frames} frames (${megapixels(probe.width * probe.height * probe.frames)} to decode); the limit is ${megapixels(limits.maxDecodePixels)}.`,
+            extra: { max_decode_pixels: limits.maxDecodePixels },
           });
       }
     }

@@ -8,6 +8,7 @@ import {
   createMemoryQueue,
   createMemoryStorage,
   createMetrics,
+  DEFAULT_IMAGE_LIMITS,
   DependencyError,
   type JobQueue,
   type ObjectStore,
@@ -161,7 +162,13 @@ async function setup(
   const queue = createMemoryQueue();
   const logger = createLogger('silent');
   const metrics = createMetrics('api');
-  const images = createImageService({ storage, queue, logger, metrics, limits: { maxPixels: 1_000_000, maxFrames: 5 } });
+  const images = createImageService({
+    storage,
+    queue,
+    logger,
+    metrics,
+    limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 1_000_000, maxFrames: 5 },
+  });
   if (options.web && !webDir) {
     webDir = mkdtempSync(join(tmpdir(), 'imgr-web-'));
     mkdirSync(join(webDir, 'assets'));

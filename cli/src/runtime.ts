@@ -5,6 +5,8 @@ import { type Api, buildApi, createImageService, READINESS_PATH, registerHealthR
 import {
   type Config,
   DependencyError,
+  errorMessage,
+  type ImageLimits,
   type Logger,
   type Metrics,
   type Role,
@@ -36,6 +38,13 @@ function defaultWebDir(config: Config): string | undefined {
 export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger: Logger, metrics: Metrics): Promise<Running> {
   const env = config.env;
   tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_CACHE_MB });
+  const limits: ImageLimits = {
+    maxPixels: env.IMGR_MAX_PIXELS,
+    maxFrames: env.IMGR_MAX_FRAMES,
+    maxDecodePixels: env.IMGR_MAX_DECODE_PIXELS,
+    maxAnimationPixels: env.IMGR_MAX_ANIMATION_PIXELS,
+    renderTimeoutSeconds: env.IMGR_RENDER_TIMEOUT_S,
+  };
   const telemetry = await startTelemetry({
     serviceName: env.OTEL_SERVICE_NAME ?? `imgr-${role}`,
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -96,7 +105,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       queue,
       logger,
       metrics,
-      limits: { maxPixels: env.IMGR_MAX_PIXELS, maxFrames: env.IMGR_MAX_FRAMES },
+      limits,
     });
     const webDir = role === 'all' ? defaultWebDir(config) : undefined;
     if (role === 'all' && !webDir) logger.warn('web page not built (npm run build): serving the API only');
@@ -148,6 +157,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       metrics,
       concurrency: env.IMGR_WORKER_CONCURRENCY,
       maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
+      limits,
     });
     drainWorker = resizer.drain;
     void storageInit.then(() =>

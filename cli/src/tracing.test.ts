@@ -5,6 +5,7 @@ import {
   createMemoryQueue,
   createMemoryStorage,
   createMetrics,
+  DEFAULT_IMAGE_LIMITS,
   SpanKind,
   startTelemetry,
   withQueueTracing,
@@ -24,9 +25,15 @@ describe('tracing', () => {
     const rawStorage = createMemoryStorage();
     const storage = withStorageTracing(rawStorage, telemetry.tracer);
     const queue = withQueueTracing(createMemoryQueue(), telemetry.tracer);
-    const resizer = createResizeService({ storage, logger, metrics, concurrency: 1, maxAttempts: 1 });
+    const resizer = createResizeService({ storage, logger, metrics, concurrency: 1, maxAttempts: 1, limits: DEFAULT_IMAGE_LIMITS });
     await queue.consume(resizer.handle, { prefetch: 4 });
-    const images = createImageService({ storage, queue, logger, metrics, limits: { maxPixels: 1e8, maxFrames: 10 } });
+    const images = createImageService({
+      storage,
+      queue,
+      logger,
+      metrics,
+      limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 1e8, maxFrames: 10 },
+    });
     const { app } = await buildApi({
       images,
       logger,

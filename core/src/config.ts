@@ -43,6 +43,11 @@ const envSchema = z
     IMGR_MAX_UPLOAD_BYTES: intFrom(1024, 1024 ** 3).default(25 * 1024 * 1024),
     IMGR_MAX_PIXELS: intFrom(1, 1_000_000_000).default(50_000_000),
     IMGR_MAX_FRAMES: intFrom(1, 10_000).default(300),
+    // width x height x frames: what one image may cost to decode (docs/operations.md, "Decode budget").
+    IMGR_MAX_DECODE_PIXELS: intFrom(1, 1_000_000_000).default(100_000_000),
+    // Every frame of an animation is composed on its canvas: 4096 x 4096 by default.
+    IMGR_MAX_ANIMATION_PIXELS: intFrom(1, 1_000_000_000).default(16_777_216),
+    IMGR_RENDER_TIMEOUT_S: intFrom(1, 3600).default(20),
     IMGR_MAX_CONCURRENT_UPLOADS: intFrom(1, 1024).default(8),
     IMGR_REQUEST_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     // 25 MiB at 50 KB/s (a 400 kbit/s phone) takes ~9 minutes: the slow-body guard below, not this

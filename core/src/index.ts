@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './image/decode-budget.js';
 export * from './image/image-format.js';
 export * from './image/image-probe.js';
 export * from './image/image-resizer.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createImageService } from '@imgr/api';
-import { createMemoryQueue, createMetrics } from '@imgr/core';
+import { createMemoryQueue, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKeys, removeBucket, testS3Client } from '../support/buckets.js';
 import { type Answer, BOUNDARY, exchange, multipart, requestHead, send } from '../support/raw-http.js';
@@ -370,7 +370,7 @@ describe('a forced id collision on the real S3 server', () => {
       queue: createMemoryQueue(),
       logger: silentLogger,
       metrics: createMetrics('api'),
-      limits: { maxPixels: 50_000_000, maxFrames: 300 },
+      limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 50_000_000, maxFrames: 300 },
       generateId: () => ids.shift() ?? 'Another3',
     });
     const first = await images.upload(photo(), {});

@@ -16,6 +16,7 @@ const LIMITS = {
   IMGR_MAX_UPLOAD_BYTES: String(5 * 1024 * 1024),
   IMGR_MAX_PIXELS: String(25_000_000),
   IMGR_MAX_FRAMES: '50',
+  IMGR_MAX_DECODE_PIXELS: String(50_000_000),
   IMGR_REQUEST_TIMEOUT_MS: '2000',
   // Uploads have their own deadline (15 min by default, for slow links); the cases below want 2 s.
   IMGR_UPLOAD_TIMEOUT_MS: '2000',
@@ -166,6 +167,49 @@ const cases: Case[] = [
     request: async (api) => uploadFile(api, await files.manyFrames(500, 'webp'), 'image/webp'),
     status: 422,
     error: 'too-many-frames',
+  },
+  {
+    name: 'animated canvas bomb: a 284-byte WebP, 7000 x 7000 canvas, 5 frames of 1 x 1',
+    request: async (api) => {
+      const bomb = await files.webpCanvasBomb(7000, 5);
+      expect(bomb.length).toBe(284);
+      return uploadFile(api, bomb, 'image/webp');
+    },
+    status: 422,
+    error: 'animation-too-large',
+    check: (answer) => {
+      expect(answer.json().max_animation_pixels).toBe(16_777_216);
+      expect(answer.json().message).toMatch(/49 megapixels/);
+    },
+  },
+  {
+    name: 'animated canvas bomb: a 10-frame WebP, 7000 x 7000 canvas',
+    request: async (api) => uploadFile(api, await files.webpCanvasBomb(7000, 10), 'image/webp'),
+    status: 422,
+    error: 'animation-too-large',
+  },
+  {
+    name: 'animated screen bomb: a GIF with a 7000 x 7000 screen and 300 frames',
+    request: async (api) => uploadFile(api, await files.gifScreenBomb(7000, 300), 'image/gif'),
+    status: 422,
+    error: 'too-many-frames',
+  },
+  {
+    name: 'decode budget: a GIF of 2000 x 2000 x 20 frames (80 megapixels to decode)',
+    request: async (api) => uploadFile(api, await files.gifScreenBomb(2000, 20), 'image/gif'),
+    status: 422,
+    error: 'too-many-decoded-pixels',
+    check: (answer) => expect(answer.json().max_decode_pixels).toBe(50_000_000),
+  },
+  {
+    name: 'undecodable PNG: a valid header and end with broken pixel data is refused, not stored',
+    request: async (api) => uploadFile(api, await files.undecodablePng(), 'image/png'),
+    status: 422,
+    error: 'corrupt-image',
+    check: (answer) => {
+      expect(Object.keys(answer.json()).sort()).toEqual(['error', 'message']);
+      expect(answer.json().message).not.toMatch(/vips|png|inflate|zlib/i);
+    },
   },
   {
     name: 'SVG with a script',

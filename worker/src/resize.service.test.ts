@@ -1,4 +1,12 @@
-import { createLogger, createMemoryStorage, createMetrics, DependencyError, PermanentJobError, type ReceivedJob } from '@imgr/core';
+import {
+  createLogger,
+  createMemoryStorage,
+  createMetrics,
+  DEFAULT_IMAGE_LIMITS,
+  DependencyError,
+  PermanentJobError,
+  type ReceivedJob,
+} from '@imgr/core';
 import { animatedGif, solidImage } from '@imgr/core/test-images';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +17,14 @@ const job = (imageId: string, box: number): ReceivedJob => ({ imageId, box, task
 function setup() {
   const storage = createMemoryStorage();
   const metrics = createMetrics('worker');
-  const service = createResizeService({ storage, logger: createLogger('silent'), metrics, concurrency: 2, maxAttempts: 3 });
+  const service = createResizeService({
+    storage,
+    logger: createLogger('silent'),
+    metrics,
+    concurrency: 2,
+    maxAttempts: 3,
+    limits: DEFAULT_IMAGE_LIMITS,
+  });
   return { storage, metrics, service };
 }
 
@@ -150,6 +165,7 @@ describe('resize service while draining', () => {
       metrics: createMetrics('worker'),
       concurrency: 1,
       maxAttempts: 1,
+      limits: DEFAULT_IMAGE_LIMITS,
     });
     await storage.put('original/First001', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
     await storage.put('original/Second01', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
@@ -171,7 +187,14 @@ describe('resize service across workers', () => {
   it("acknowledges without work a fresh upload's task whose sizes another worker already made", async () => {
     const storage = createMemoryStorage();
     const make = () =>
-      createResizeService({ storage, logger: createLogger('silent'), metrics: createMetrics('worker'), concurrency: 1, maxAttempts: 1 });
+      createResizeService({
+        storage,
+        logger: createLogger('silent'),
+        metrics: createMetrics('worker'),
+        concurrency: 1,
+        maxAttempts: 1,
+        limits: DEFAULT_IMAGE_LIMITS,
+      });
     const [first, second] = [make(), make()];
     await storage.put('original/AbCd1234', await solidImage(1200, 800, 'jpeg'), { contentType: 'image/jpeg' });
     let puts = 0;

@@ -4,6 +4,7 @@ import {
   detectFormat,
   errorMessage,
   failureKey,
+  type ImageLimits,
   type Logger,
   type Metrics,
   type ObjectStore,
@@ -11,6 +12,7 @@ import {
   objectKey,
   PermanentJobError,
   type ReceivedJob,
+  RenderTimeoutError,
   renderVariants,
   retry,
   tombstoneKey,
@@ -27,7 +29,16 @@ export interface ResizeServiceOptions {
   concurrency: number;
   /** Attempts of each storage operation before the job goes back to the queue. */
   maxAttempts: number;
+  /** Decode budget and time limit of each render. */
+  limits: ImageLimits;
 }
+
+/** What the status route shows for a failed image: fixed wording, never the decoder's text. */
+const JOB_FAILURES = {
+  'corrupt-image': 'The image cannot be decoded.',
+  'render-timeout': 'The image took longer to resize than the time limit allows.',
+  'unsupported-type': 'The stored file is not a JPEG, PNG, GIF, WebP or AVIF image.',
+} as const;
 
 /** Images this worker finished recently: later tasks for them are acknowledged without any I/O. */
 const REMEMBERED_IMAGES = 4096;
@@ -96,17 +107,22 @@ export function createResizeService(options: ResizeServiceOptions) {
     if (!original) throw new PermanentJobError('missing-original', `no original stored for image ${imageId}`);
     const format = detectFormat(original.body);
     if (!format) {
-      return markFailed(imageId, new PermanentJobError('unsupported-type', `image ${imageId} is not JPEG, PNG, GIF, WebP or AVIF`));
+      return markFailed(imageId, new PermanentJobError('unsupported-type', JOB_FAILURES['unsupported-type']));
     }
     const rendered = await limit(async () => {
       // Jobs still waiting for a render slot when the worker stops go back to the queue at once.
       if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
-      return renderVariants(original.body, format, missing).catch((error: unknown) =>
-        markFailed(
+      return renderVariants(original.body, format, missing, options.limits).catch((error: unknown) => {
+        // The decoder's own text goes to the log only; the failure record and the status say it in our words.
+        const timeout = error instanceof RenderTimeoutError;
+        log.warn({ imageId, err: errorMessage(error) }, timeout ? 'render passed its time limit' : 'image cannot be decoded');
+        return markFailed(
           imageId,
-          new PermanentJobError('corrupt-image', `image ${imageId} cannot be decoded: ${errorMessage(error)}`, { cause: error }),
-        ),
-      );
+          timeout
+            ? new PermanentJobError('render-timeout', JOB_FAILURES['render-timeout'], { cause: error })
+            : new PermanentJobError('corrupt-image', JOB_FAILURES['corrupt-image'], { cause: error }),
+        );
+      });
     });
     // A DELETE answered while this render ran leaves a tombstone first: nothing is published then,
     // and sizes written just as the tombstone appeared are taken back (the DELETE's own removal may

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createLogger, createMemoryQueue, createMemoryStorage, createMetrics } from '@imgr/core';
+import { createLogger, createMemoryQueue, createMemoryStorage, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ async function build(requestTimeoutMs = 10_000) {
     queue: createMemoryQueue(),
     logger,
     metrics,
-    limits: { maxPixels: 1_000_000, maxFrames: 5 },
+    limits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: 1_000_000, maxFrames: 5 },
   });
   app = (await buildApi({ images, logger, metrics, readiness: [], maxUploadBytes: 64 * 1024, maxConcurrentUploads: 2, requestTimeoutMs }))
     .app;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_IMAGE_LIMITS } from './decode-budget.js';
 import { probeImage } from './image-probe.js';
 import { animatedGif, solidImage } from './test-images.js';
 
-const limits = { maxPixels: 1_000_000, maxFrames: 5 };
+const limits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: 1_000_000, maxFrames: 5 };
 
 describe('probeImage', () => {
   it('identifies an image and its dimensions from the header', async () => {

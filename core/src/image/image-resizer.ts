@@ -1,5 +1,6 @@
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import type { VariantName } from '../sizes.js';
+import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
 
 export interface VariantSpec {
@@ -25,6 +26,7 @@ export interface ResizerTuning {
 export function tuneResizer(tuning: ResizerTuning): void {
   if (tuning.concurrency > 0) sharp.concurrency(tuning.concurrency);
   sharp.cache({ memory: tuning.cacheMb, files: 0, items: 100 });
+  restrictLoaders();
 }
 
 const fitInside = (box: number): ResizeOptions => ({ width: box, height: box, fit: 'inside', withoutEnlargement: true });
@@ -35,68 +37,111 @@ export function fitDimensions(width: number, height: number, box: number): { wid
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
+/** Frame timing kept from the original animation. */
+interface Animation {
+  loop: number | undefined;
+  delay: number[] | undefined;
+}
+
 /** Same format out as in: the Content-Type of a variant is the original's. */
-function encode(pipeline: Sharp, format: ImageFormat): Sharp {
+function encode(pipeline: Sharp, format: ImageFormat, animation?: Animation): Sharp {
+  const timing = animation
+    ? { ...(animation.loop !== undefined && { loop: animation.loop }), ...(animation.delay && { delay: animation.delay }) }
+    : {};
   switch (format) {
     case 'jpeg':
       return pipeline.jpeg({ quality: 82 });
     case 'png':
       return pipeline.png({ compressionLevel: 6 });
     case 'gif':
-      return pipeline.gif();
+      return pipeline.gif(timing);
     case 'webp':
-      return pipeline.webp({ quality: 80 });
+      return pipeline.webp({ quality: 80, ...timing });
     case 'avif':
       return pipeline.avif({ quality: 55, effort: 2 });
   }
 }
 
+/** A render that passed its time limit: the image will never render in time, whatever the retries. */
+export class RenderTimeoutError extends Error {
+  override readonly name = 'RenderTimeoutError';
+}
+
+const timedOut = (error: unknown): boolean => error instanceof Error && /^timeout: \d+% complete/.test(error.message);
+
 /**
- * Renders every wanted size from one decode: the original is decoded once, shrunk on load to the
- * largest box, turned upright (EXIF orientation) and into sRGB, and each variant is scaled from
- * those pixels. Output carries no metadata (no GPS or camera data leaks into variants).
- * Animations keep every frame and their timing; each size is scaled from the original frames.
+ * Renders every wanted size from one decode: the original is decoded once (its pixel count bounded
+ * by the budget, its time by the limit), shrunk on load to the largest box, turned upright (EXIF
+ * orientation) and into sRGB, and each variant is scaled from those pixels. Output carries no
+ * metadata (no GPS or camera data leaks into variants). Animations keep every frame and their
+ * timing: their frames are decoded once too, and every size is scaled from that one strip.
  */
-export async function renderVariants(input: Buffer, format: ImageFormat, wanted: readonly VariantSpec[]): Promise<RenderedVariant[]> {
+export async function renderVariants(
+  input: Buffer,
+  format: ImageFormat,
+  wanted: readonly VariantSpec[],
+  limits: ImageLimits,
+): Promise<RenderedVariant[]> {
   if (wanted.length === 0) return [];
+  try {
+    return await render(input, format, wanted, limits);
+  } catch (error) {
+    if (timedOut(error)) throw new RenderTimeoutError(`render passed its ${limits.renderTimeoutSeconds} s limit`, { cause: error });
+    throw error;
+  }
+}
+
+async function render(input: Buffer, format: ImageFormat, wanted: readonly VariantSpec[], limits: ImageLimits): Promise<RenderedVariant[]> {
   const sorted = [...wanted].sort((a, b) => b.box - a.box);
   const largest = sorted[0] as VariantSpec;
-  const header = await sharp(input, { animated: true, limitInputPixels: false }).metadata();
-  const animated = (header.pages ?? 1) > 1 && (format === 'gif' || format === 'webp');
+  const header = await sharp(input, HEADER_ONLY).metadata();
+  const frames = header.pages ?? 1;
+  const animated = frames > 1 && (format === 'gif' || format === 'webp');
+  const timeout = { seconds: limits.renderTimeoutSeconds };
 
-  if (animated) {
-    return Promise.all(
-      sorted.map(async (spec) => {
-        const { data, info } = await encode(
-          sharp(input, { animated: true, limitInputPixels: false }).resize(fitInside(spec.box)),
-          format,
-        ).toBuffer({
-          resolveWithObject: true,
-        });
-        return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.pageHeight ?? info.height };
-      }),
-    );
-  }
-
-  const decoded = await sharp(input, { limitInputPixels: false, failOn: 'error' })
-    .rotate()
-    .resize(fitInside(largest.box))
+  const decoded = await (animated
+    ? sharp(input, decodeOptions(limits, true)).resize(fitInside(largest.box))
+    : sharp(input, decodeOptions(limits, false)).rotate().resize(fitInside(largest.box))
+  )
     .toColourspace('srgb')
+    .timeout(timeout)
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const raw = { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels };
+  const { width, height, channels } = decoded.info;
+  const raw = animated ? { width, height, channels, pageHeight: height / frames } : { width, height, channels };
   // Target sizes come from the original's upright dimensions, so rounding in the shared decode
   // never shifts a smaller size by a pixel.
-  const quarterTurn = (header.orientation ?? 1) >= 5;
-  const uprightWidth = (quarterTurn ? header.height : header.width) ?? raw.width;
-  const uprightHeight = (quarterTurn ? header.width : header.height) ?? raw.height;
+  const quarterTurn = !animated && (header.orientation ?? 1) >= 5;
+  const frameHeight = animated ? (header.pageHeight ?? height) : header.height;
+  const uprightWidth = (quarterTurn ? frameHeight : header.width) ?? raw.width;
+  const uprightHeight = (quarterTurn ? header.width : frameHeight) ?? raw.height;
+  const animation = animated ? { loop: header.loop, delay: header.delay } : undefined;
   return Promise.all(
     sorted.map(async (spec) => {
       const target = fitDimensions(uprightWidth, uprightHeight, spec.box);
-      const { data, info } = await encode(sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' }), format).toBuffer({
-        resolveWithObject: true,
-      });
-      return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.height };
+      const scaled = animated
+        ? await scaleStrip(decoded.data, raw, target, frames, timeout)
+        : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
+      const { data, info } = await encode(scaled, format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
+      return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.pageHeight ?? info.height };
     }),
   );
+}
+
+/** Scales the decoded strip of frames as one image, then hands it on as `frames` pages of the target size. */
+async function scaleStrip(
+  data: Buffer,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  target: { width: number; height: number },
+  frames: number,
+  timeout: { seconds: number },
+): Promise<Sharp> {
+  const strip = await sharp(data, { raw })
+    .resize({ width: target.width, height: target.height * frames, fit: 'fill' })
+    .timeout(timeout)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(strip.data, {
+    raw: { width: strip.info.width, height: strip.info.height, channels: strip.info.channels, pageHeight: target.height },
+  });
 }
