@@ -204,6 +204,14 @@ EOF
     -e "s#https://minio.example.org#http://$GATEWAY:$RELAY_S3#" \
     -e 's/^  s3_bucket_name: images/  s3_bucket_name: imgr-lab/' \
     -e "s#^imgr_floating_ip: .*#imgr_floating_ip: $FLOATING_IP/16#" "$LAB/ansible/group_vars/all/main.yml"
+  # The deploy inputs, as deploy/README.md says: the example copied and filled in.
+  sed -e 's#^datacenters = .*#datacenters = ["dc1"]#' \
+    -e "s#^public_url = .*#public_url = \"http://$FLOATING_IP:8081\"#" \
+    -e 's#^image_registry = .*#image_registry = "ghcr.io/imgr"#' \
+    -e "s#^s3_endpoint_url = .*#s3_endpoint_url = \"http://$GATEWAY:$RELAY_S3\"#" \
+    -e 's#^s3_bucket_name  = .*#s3_bucket_name  = "imgr-lab"#' \
+    "$LAB/nomad/deploy.vars.example.hcl" > "$LAB/nomad/deploy.vars.hcl"
+  grep -q CHANGE-ME "$LAB/nomad/deploy.vars.hcl" && die "deploy inputs left unfilled: $LAB/nomad/deploy.vars.hcl"
   sed -e "s#REPLACE-WITH-consul-keygen-OUTPUT#$(cat "$LAB/gossip.key")#" \
     -e 's#REPLACE8#labpass1#' \
     -e "s#amqp://team:REPLACE@rabbitmq.example.org:5672/team#amqp://imgr-lab:imgr-lab-secret@$GATEWAY:$RELAY_AMQP/imgr-lab#" \
