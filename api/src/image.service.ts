@@ -4,6 +4,7 @@ import {
   DependencyError,
   errorMessage,
   failureKey,
+  type ImageFormat,
   type ImageKind,
   type ImageLimits,
   type JobContext,
@@ -16,6 +17,7 @@ import {
   probeImage,
   type ReadConditions,
   type ReadResult,
+  stripPersonalMetadata,
   VARIANTS,
   type VariantName,
 } from '@imgr/core';
@@ -28,6 +30,8 @@ export interface ImageServiceOptions {
   logger: Logger;
   metrics: Metrics;
   limits: ImageLimits;
+  /** Store originals as uploaded, personal metadata included (default: stripped). */
+  keepOriginalMetadata?: boolean;
 }
 
 export interface UploadResult extends ImageUrls {
@@ -59,6 +63,18 @@ export function createImageService(options: ImageServiceOptions) {
   const { storage, queue, metrics } = options;
   const log = options.logger.child({ component: 'image-service' });
 
+  /** The original without GPS, serials, author or XMP; the probe already decoded its header, so a container
+   * the stripper cannot walk is refused like any other corrupt file. */
+  async function privateOriginal(bytes: Buffer, format: ImageFormat): Promise<Buffer> {
+    try {
+      return await stripPersonalMetadata(bytes, format);
+    } catch (error) {
+      log.info({ err: errorMessage(error) }, 'metadata removal refused the file');
+      metrics.uploads.inc({ result: 'corrupt-image' });
+      throw new HttpError('corruptImage', { extra: { detail: 'the file structure is damaged' } });
+    }
+  }
+
   async function upload(bytes: Buffer, context: JobContext): Promise<UploadResult> {
     const probe = await probeImage(bytes, options.limits);
     if ('problem' in probe) {
@@ -83,11 +99,12 @@ export function createImageService(options: ImageServiceOptions) {
       }
     }
 
+    const stored = options.keepOriginalMetadata ? bytes : await privateOriginal(bytes, probe.format);
     const id = newImageId();
     const token = randomBytes(24).toString('base64url');
     const key = objectKey('original', id);
     await storage
-      .put(key, bytes, { contentType: probe.contentType, metadata: { [TOKEN_METADATA]: sha256(token).toString('hex') } })
+      .put(key, stored, { contentType: probe.contentType, metadata: { [TOKEN_METADATA]: sha256(token).toString('hex') } })
       .catch(storageError);
     try {
       await queue.publish(
@@ -107,7 +124,7 @@ export function createImageService(options: ImageServiceOptions) {
       throw new HttpError('queueUnavailable', { retryAfterSeconds: 5 });
     }
     metrics.uploads.inc({ result: 'accepted' });
-    metrics.uploadBytes.inc(bytes.length);
+    metrics.uploadBytes.inc(stored.length);
     return { id, ...imageUrls(id), delete_token: token };
   }
 

@@ -89,6 +89,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       logger,
       metrics,
       limits: { maxPixels: env.IMGR_MAX_PIXELS, maxFrames: env.IMGR_MAX_FRAMES },
+      keepOriginalMetadata: env.IMGR_KEEP_ORIGINAL_METADATA,
     });
     const webDir = role === 'all' ? defaultWebDir(config) : undefined;
     if (role === 'all' && !webDir) logger.warn('web page not built (npm run build): serving the API only');

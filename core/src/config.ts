@@ -30,6 +30,8 @@ const envSchema = z
     IMGR_MAX_UPLOAD_BYTES: intFrom(1024, 1024 ** 3).default(25 * 1024 * 1024),
     IMGR_MAX_PIXELS: intFrom(1, 1_000_000_000).default(50_000_000),
     IMGR_MAX_FRAMES: intFrom(1, 10_000).default(300),
+    // Originals are stored without GPS, serials, author and other personal metadata unless this is true.
+    IMGR_KEEP_ORIGINAL_METADATA: z.stringbool().default(false),
     IMGR_MAX_CONCURRENT_UPLOADS: intFrom(1, 1024).default(8),
     IMGR_REQUEST_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     IMGR_PUBLISH_TIMEOUT_MS: intFrom(100, 120_000).default(5_000),

@@ -4,6 +4,7 @@ export * from './ids.js';
 export * from './image/image-format.js';
 export * from './image/image-probe.js';
 export * from './image/image-resizer.js';
+export * from './image/metadata-strip.js';
 export * from './limiter.js';
 export * from './logger.js';
 export * from './metrics.js';
