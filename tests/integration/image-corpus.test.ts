@@ -36,14 +36,23 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     await removeBucket(bucket);
   });
 
-  /** Uploads a fixture, checks the original is kept byte for byte, and waits for the four sizes. */
+  /** Uploads a fixture, checks the original keeps its pixels, orientation and ICC profile but none of the camera's
+   * metadata (stripped at upload without re-encoding), and waits for the four sizes. */
   async function uploadAndWait(file: string) {
     const bytes = read(file);
     const response = await uploadFile(api.url, bytes, file, 'application/octet-stream');
     expect(response.status, await response.clone().text()).toBe(201);
     const { id } = (await response.json()) as { id: string };
     const original = await fetch(`${api.url}/image/${id}`);
-    expect(Buffer.from(await original.arrayBuffer()).equals(bytes), 'original kept byte for byte').toBe(true);
+    const stored = Buffer.from(await original.arrayBuffer());
+    if (file.endsWith('.avif')) expect(stored.equals(bytes), 'AVIF stored as uploaded').toBe(true);
+    const [sourceMeta, storedMeta] = await Promise.all([sharp(bytes).metadata(), sharp(stored).metadata()]);
+    const pixels = (image: Buffer) => sharp(image, { animated: true }).raw().toBuffer();
+    expect((await pixels(stored)).equals(await pixels(bytes)), 'original keeps its exact pixels').toBe(true);
+    expect(storedMeta.orientation ?? 1).toBe(sourceMeta.orientation ?? 1);
+    expect(storedMeta.icc?.length).toBe(sourceMeta.icc?.length);
+    if (!file.endsWith('.avif')) expect(stored.includes('imgr-test-camera'), 'no camera metadata in the original').toBe(false);
+    expect(storedMeta.xmp).toBeUndefined();
     const variants = await waitFor(() => variantsReady(api.url, id), 90_000, 100);
     const meta = Object.fromEntries(
       await Promise.all(VARIANT_NAMES.map(async (name) => [name, await sharp(variants[name], { animated: true }).metadata()] as const)),
