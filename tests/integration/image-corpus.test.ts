@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +79,38 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     const littleEndian = exif?.includes('II*\0');
     expect(exif?.includes(Buffer.from(littleEndian ? [0x25, 0x88] : [0x88, 0x25]))).toBe(true);
   }
+
+  /** Every tag exiftool reads from the bytes, by group and name (e.g. "GPS:GPSLatitude"). */
+  function exiftoolTags(bytes: Buffer): Record<string, unknown> {
+    const folder = mkdtempSync(join(tmpdir(), 'imgr-exif-'));
+    try {
+      const file = join(folder, 'image');
+      writeFileSync(file, bytes);
+      const [tags] = JSON.parse(execFileSync('exiftool', ['-json', '-groupNames1', '-n', file], { encoding: 'utf8' }));
+      return tags;
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+
+  it('the served original of a phone photo has no GPS position, camera or copyright (exiftool), keeps its orientation and decodes to the same pixels', async () => {
+    const source = read('orientation-6-gps.jpg');
+    const before = exiftoolTags(source);
+    expect(before['GPS:GPSLatitude']).toBeDefined();
+    expect(before['IFD0:Make']).toBe('imgr-test-camera');
+
+    const { id } = await uploadAndWait('orientation-6-gps.jpg');
+    const served = Buffer.from(await (await fetch(`${api.url}/image/${id}`)).arrayBuffer());
+    const after = exiftoolTags(served);
+    // The ICC profile's own header (device model of the profile) is colour data, kept on purpose.
+    const personal = Object.keys(after).filter(
+      (tag) => !tag.startsWith('ICC') && /^(GPS|XMP|IPTC|MakerNotes)|Make$|Model$|Copyright|Serial|Artist/.test(tag),
+    );
+    expect(personal).toEqual([]);
+    expect(after['IFD0:Orientation']).toBe(6);
+    const raw = (image: Buffer) => sharp(image).raw().toBuffer();
+    expect((await raw(served)).equals(await raw(source))).toBe(true);
+  });
 
   it.each([
     ['orientation-6-gps.jpg', 6],
