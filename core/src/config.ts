@@ -45,6 +45,8 @@ const envSchema = z
     IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
     IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),
+    // Single-machine mode runs the sweep itself: once at start, then every this many seconds (0: never).
+    IMGR_SWEEP_INTERVAL_S: intFrom(0, 86_400).default(300),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
   })
