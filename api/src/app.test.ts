@@ -217,7 +217,7 @@ describe('API', () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers).toMatchObject({
         'content-type': 'image/png',
-        'cache-control': 'public, max-age=31536000, immutable',
+        'cache-control': 'public, no-cache',
         'accept-ranges': 'bytes',
         etag: expect.stringMatching(/^"/),
         'last-modified': expect.any(String),

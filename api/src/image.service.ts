@@ -4,6 +4,7 @@ import {
   DependencyError,
   errorMessage,
   failureKey,
+  type ImageFormat,
   type ImageKind,
   type ImageLimits,
   type JobContext,
@@ -17,6 +18,7 @@ import {
   probeImage,
   type ReadConditions,
   type ReadResult,
+  stripPersonalMetadata,
   tombstoneKey,
   VARIANTS,
   type VariantName,
@@ -32,6 +34,8 @@ export interface ImageServiceOptions {
   limits: ImageLimits;
   /** Draws new ids; only tests replace it, to force collisions. */
   generateId?: () => string;
+  /** Store originals as uploaded, personal metadata included (default: stripped). */
+  keepOriginalMetadata?: boolean;
 }
 
 export interface UploadResult extends ImageUrls {
@@ -70,6 +74,18 @@ export function createImageService(options: ImageServiceOptions) {
   const generateId = options.generateId ?? newImageId;
   const log = options.logger.child({ component: 'image-service' });
 
+  /** The original without GPS, serials, author or XMP; the probe already decoded its header, so a container
+   * the stripper cannot walk is refused like any other corrupt file. */
+  async function privateOriginal(bytes: Buffer, format: ImageFormat): Promise<Buffer> {
+    try {
+      return await stripPersonalMetadata(bytes, format);
+    } catch (error) {
+      log.info({ err: errorMessage(error) }, 'metadata removal refused the file');
+      metrics.uploads.inc({ result: 'corrupt-image' });
+      throw new HttpError('corruptImage', { extra: { detail: 'the file structure is damaged' } });
+    }
+  }
+
   async function upload(bytes: Buffer, context: JobContext): Promise<UploadResult> {
     const probe = await probeImage(bytes, limits);
     if ('problem' in probe) {
@@ -106,8 +122,9 @@ export function createImageService(options: ImageServiceOptions) {
       }
     }
 
+    const stored = options.keepOriginalMetadata ? bytes : await privateOriginal(bytes, probe.format);
     const token = randomBytes(24).toString('base64url');
-    const id = await storeOriginal(bytes, probe.contentType, sha256(token).toString('hex'));
+    const id = await storeOriginal(stored, probe.contentType, sha256(token).toString('hex'));
     const key = objectKey('original', id);
     try {
       await queue.publish(
@@ -127,7 +144,7 @@ export function createImageService(options: ImageServiceOptions) {
       throw new HttpError('queueUnavailable', { retryAfterSeconds: 5 });
     }
     metrics.uploads.inc({ result: 'accepted' });
-    metrics.uploadBytes.inc(bytes.length);
+    metrics.uploadBytes.inc(stored.length);
     return { id, ...imageUrls(id), delete_token: token };
   }
 

@@ -106,6 +106,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       logger,
       metrics,
       limits,
+      keepOriginalMetadata: env.IMGR_KEEP_ORIGINAL_METADATA,
     });
     const webDir = role === 'all' ? defaultWebDir(config) : undefined;
     if (role === 'all' && !webDir) logger.warn('web page not built (npm run build): serving the API only');
@@ -147,8 +148,31 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       () => undefined,
     );
   }, 5000).unref();
+  /**
+   * Single-machine mode has no separate sweep job: it reconciles itself. The in-process queue loses its tasks
+   * with the process, so at start every original missing a size is re-enqueued whatever its age; later passes
+   * (and every pass on a real broker, whose tasks survive) leave originals younger than IMGR_SWEEP_MIN_AGE_S.
+   */
+  function startLocalSweep(
+    store: typeof storage,
+    jobs: typeof queue,
+    ready: Promise<void>,
+    skip: () => boolean,
+  ): NodeJS.Timeout | undefined {
+    const minAgeMs = env.IMGR_SWEEP_MIN_AGE_S * 1000;
+    const pass = (ageMs: number) =>
+      skip()
+        ? undefined
+        : sweepMissingVariants({ storage: store, queue: jobs, logger, minAgeMs: ageMs }).catch((error: unknown) =>
+            logger.warn({ err: errorMessage(error) }, 'sweep pass failed; the next one retries'),
+          );
+    void ready.then(() => pass(jobs.name === 'memory-queue' ? 0 : minAgeMs));
+    if (env.IMGR_SWEEP_INTERVAL_S === 0) return undefined;
+    return setInterval(() => void pass(minAgeMs), env.IMGR_SWEEP_INTERVAL_S * 1000).unref();
+  }
 
   let depthTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   let drainWorker = () => {};
   if (role === 'worker' || role === 'all') {
     const resizer = createResizeService({
@@ -163,6 +187,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
     void storageInit.then(() =>
       stopping || !storageReady ? undefined : queue.consume(resizer.handle, { prefetch: env.IMGR_WORKER_PREFETCH }),
     );
+    if (role === 'all') sweepTimer = startLocalSweep(storage, queue, storageInit, () => stopping || !storageReady);
     depthTimer = setInterval(() => {
       queue
         .depth()
@@ -190,6 +215,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       drainWorker();
       clearInterval(depthTimer);
       clearInterval(readinessTimer);
+      clearInterval(sweepTimer);
       // Give load balancers time to see the red readiness before connections are refused.
       if (env.IMGR_SHUTDOWN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, env.IMGR_SHUTDOWN_DELAY_MS));
       await Promise.all([queue.stopConsuming(), http.close()]);

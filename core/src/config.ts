@@ -48,6 +48,8 @@ const envSchema = z
     // Every frame of an animation is composed on its canvas: 4096 x 4096 by default.
     IMGR_MAX_ANIMATION_PIXELS: intFrom(1, 1_000_000_000).default(16_777_216),
     IMGR_RENDER_TIMEOUT_S: intFrom(1, 3600).default(20),
+    // Originals are stored without GPS, serials, author and other personal metadata unless this is true.
+    IMGR_KEEP_ORIGINAL_METADATA: z.stringbool().default(false),
     IMGR_MAX_CONCURRENT_UPLOADS: intFrom(1, 1024).default(8),
     IMGR_REQUEST_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
     // 25 MiB at 50 KB/s (a 400 kbit/s phone) takes ~9 minutes: the slow-body guard below, not this
@@ -86,6 +88,8 @@ const envSchema = z
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),
     // 0: no bound. The periodic job sets one so a hung run cannot block the next ones.
     IMGR_SWEEP_TIMEOUT_S: intFrom(0, 86_400).default(0),
+    // Single-machine mode runs the sweep itself: once at start, then every this many seconds (0: never).
+    IMGR_SWEEP_INTERVAL_S: intFrom(0, 86_400).default(300),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
     IMGR_PUSHGATEWAY_URL: z.url().optional(),

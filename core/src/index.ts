@@ -5,6 +5,7 @@ export * from './image/decode-budget.js';
 export * from './image/image-format.js';
 export * from './image/image-probe.js';
 export * from './image/image-resizer.js';
+export * from './image/metadata-strip.js';
 export * from './limiter.js';
 export * from './logger.js';
 export * from './metrics.js';

@@ -250,13 +250,15 @@ describe('the upload page in Chromium', () => {
     const disguised = card('disguised.png').getByRole('alert');
     await disguised.waitFor({ timeout: 20_000 });
     expect(await disguised.locator('p').textContent()).toBe('Unsupported type: Only JPEG, PNG, GIF, WebP and AVIF images are accepted.');
-    expect(await card('disguised.png').getByRole('button', { name: 'Retry disguised.png' }).isVisible()).toBe(true);
+    // Sending the same bytes again cannot change the answer: no Retry for a 415 or a 422.
+    expect(await card('disguised.png').getByRole('button', { name: /Retry/ }).count()).toBe(0);
 
     const truncated = card('truncated.jpg').getByRole('alert');
     await truncated.waitFor({ timeout: 20_000 });
     expect(await truncated.locator('p').textContent()).toBe(
       'Unreadable image: The file is damaged or truncated and cannot be read as an image.',
     );
+    expect(await card('truncated.jpg').getByRole('button', { name: /Retry/ }).count()).toBe(0);
     await screenshot(page, '07-errors');
     expect(await accessibilityViolations(page)).toEqual([]);
   });

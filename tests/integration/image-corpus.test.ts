@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,14 +38,23 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     await removeBucket(bucket);
   });
 
-  /** Uploads a fixture, checks the original is kept byte for byte, and waits for the four sizes. */
+  /** Uploads a fixture, checks the original keeps its pixels, orientation and ICC profile but none of the camera's
+   * metadata (stripped at upload without re-encoding), and waits for the four sizes. */
   async function uploadAndWait(file: string) {
     const bytes = read(file);
     const response = await uploadFile(api.url, bytes, file, 'application/octet-stream');
     expect(response.status, await response.clone().text()).toBe(201);
     const { id } = (await response.json()) as { id: string };
     const original = await fetch(`${api.url}/image/${id}`);
-    expect(Buffer.from(await original.arrayBuffer()).equals(bytes), 'original kept byte for byte').toBe(true);
+    const stored = Buffer.from(await original.arrayBuffer());
+    if (file.endsWith('.avif')) expect(stored.equals(bytes), 'AVIF stored as uploaded').toBe(true);
+    const [sourceMeta, storedMeta] = await Promise.all([sharp(bytes).metadata(), sharp(stored).metadata()]);
+    const pixels = (image: Buffer) => sharp(image, { animated: true }).raw().toBuffer();
+    expect((await pixels(stored)).equals(await pixels(bytes)), 'original keeps its exact pixels').toBe(true);
+    expect(storedMeta.orientation ?? 1).toBe(sourceMeta.orientation ?? 1);
+    expect(storedMeta.icc?.length).toBe(sourceMeta.icc?.length);
+    if (!file.endsWith('.avif')) expect(stored.includes('imgr-test-camera'), 'no camera metadata in the original').toBe(false);
+    expect(storedMeta.xmp).toBeUndefined();
     const variants = await waitFor(() => variantsReady(api.url, id), 90_000, 100);
     const meta = Object.fromEntries(
       await Promise.all(VARIANT_NAMES.map(async (name) => [name, await sharp(variants[name], { animated: true }).metadata()] as const)),
@@ -68,6 +79,38 @@ describe('image corpus: real photographs through api → RabbitMQ → worker →
     const littleEndian = exif?.includes('II*\0');
     expect(exif?.includes(Buffer.from(littleEndian ? [0x25, 0x88] : [0x88, 0x25]))).toBe(true);
   }
+
+  /** Every tag exiftool reads from the bytes, by group and name (e.g. "GPS:GPSLatitude"). */
+  function exiftoolTags(bytes: Buffer): Record<string, unknown> {
+    const folder = mkdtempSync(join(tmpdir(), 'imgr-exif-'));
+    try {
+      const file = join(folder, 'image');
+      writeFileSync(file, bytes);
+      const [tags] = JSON.parse(execFileSync('exiftool', ['-json', '-groupNames1', '-n', file], { encoding: 'utf8' }));
+      return tags;
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+
+  it('the served original of a phone photo has no GPS position, camera or copyright (exiftool), keeps its orientation and decodes to the same pixels', async () => {
+    const source = read('orientation-6-gps.jpg');
+    const before = exiftoolTags(source);
+    expect(before['GPS:GPSLatitude']).toBeDefined();
+    expect(before['IFD0:Make']).toBe('imgr-test-camera');
+
+    const { id } = await uploadAndWait('orientation-6-gps.jpg');
+    const served = Buffer.from(await (await fetch(`${api.url}/image/${id}`)).arrayBuffer());
+    const after = exiftoolTags(served);
+    // The ICC profile's own header (device model of the profile) is colour data, kept on purpose.
+    const personal = Object.keys(after).filter(
+      (tag) => !tag.startsWith('ICC') && /^(GPS|XMP|IPTC|MakerNotes)|Make$|Model$|Copyright|Serial|Artist/.test(tag),
+    );
+    expect(personal).toEqual([]);
+    expect(after['IFD0:Orientation']).toBe(6);
+    const raw = (image: Buffer) => sharp(image).raw().toBuffer();
+    expect((await raw(served)).equals(await raw(source))).toBe(true);
+  });
 
   it.each([
     ['orientation-6-gps.jpg', 6],

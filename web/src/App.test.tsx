@@ -209,10 +209,9 @@ describe('My uploads', () => {
     const mine = within(screen.getByRole('region', { name: /My uploads/ }));
     expect(mine.getAllByRole('link').map((a) => a.textContent)).toEqual(['drop.jpg', 'keep.jpg']);
     await user.click(mine.getByRole('button', { name: 'Delete drop.jpg' }));
-    const confirm = mine.getByRole('button', { name: 'Yes, delete drop.jpg' });
-    expect(document.activeElement).toBe(confirm);
-    expect(api.removed).toEqual([]);
-    await user.keyboard('{Enter}');
+    // The question opens on its safe answer: Enter right away keeps the image.
+    expect(document.activeElement).toBe(mine.getByRole('button', { name: 'Keep' }));
+    await user.click(mine.getByRole('button', { name: 'Yes, delete drop.jpg' }));
     await until(() => mine.queryByText('drop.jpg') === null, 'the row to go');
     expect(api.removed).toEqual([drop]);
     expect(readHistory(localStorage).map((e) => e.id)).toEqual([keep]);
@@ -227,6 +226,43 @@ describe('My uploads', () => {
     await user.click(mine.getByRole('button', { name: 'Keep' }));
     expect(document.activeElement).toBe(mine.getByRole('button', { name: 'Delete maybe.jpg' }));
     expect(api.removed).toEqual([]);
+  });
+
+  it('closes the delete question with Escape, back on Delete, deleting nothing', async () => {
+    const { user } = setup();
+    await uploadOne(user, 'maybe.jpg');
+    const mine = within(screen.getByRole('region', { name: /My uploads/ }));
+    await user.click(mine.getByRole('button', { name: 'Delete maybe.jpg' }));
+    await user.keyboard('{Escape}');
+    expect(mine.queryByRole('button', { name: 'Yes, delete maybe.jpg' })).toBeNull();
+    expect(document.activeElement).toBe(mine.getByRole('button', { name: 'Delete maybe.jpg' }));
+    expect(api.removed).toEqual([]);
+  });
+
+  it('offers no Retry for a refusal that cannot change (a damaged image)', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('broken.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    act(() => api.uploads[0]?.fail(new ApiError('corrupt', 'The file is damaged or truncated and cannot be read as an image.', 422)));
+    await card('broken.jpg').findByRole('alert');
+    expect(card('broken.jpg').queryByRole('button', { name: /Retry/ })).toBeNull();
+  });
+
+  it('asks before leaving the page while an upload is on its way, and not after', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('slow.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 1, 'the upload');
+    const leaving = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(leaving()).toBe(true);
+    act(() => {
+      api.uploads[0]?.succeed();
+    });
+    await until(() => card('slow.jpg').queryByText(/^Uploaded/) !== null, 'success');
+    expect(leaving()).toBe(false);
   });
 
   it("shows the server's refusal of a wrong token and offers to forget the entry", async () => {

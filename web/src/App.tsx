@@ -53,6 +53,15 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
   });
   usePaste(uploader.addFiles);
 
+  // Leaving or reloading the page cancels uploads still on their way: the browser asks first.
+  const sending = uploader.items.some((item) => item.phase === 'queued' || item.phase === 'uploading');
+  useEffect(() => {
+    if (!sending) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [sending]);
+
   const { forgetImage } = uploader;
   const removeSaved = history.remove;
   const onDelete = useCallback(

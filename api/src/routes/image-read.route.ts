@@ -6,8 +6,11 @@ import type { ImageService } from '../image.service.js';
 export const ORIGINAL_PATH = '/image/:id';
 export const VARIANT_PATH = '/image/:id/:size';
 
-/** An id's original and sizes never change once written (a new upload gets a new id). */
-export const IMAGE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/**
+ * An id's bytes never change, but a delete must take effect: caches, browsers and shared ones alike, may keep a
+ * copy yet must revalidate it on every use (a 304 from the ETag, no body), so a deleted image answers 404 at once.
+ */
+export const IMAGE_CACHE_CONTROL = 'public, no-cache';
 
 function setObjectHeaders(reply: FastifyReply, info: ObjectInfo): void {
   reply

@@ -8,6 +8,8 @@ export const INDEX_PATH = '/';
 export function registerIndexRoute(app: FastifyInstance, options: { maxUploadBytes: number; webEnabled: boolean }): void {
   const body = indexBody({ maxUploadBytes: options.maxUploadBytes, acceptedTypes: ACCEPTED_TYPES });
   app.get(INDEX_PATH, async (request, reply) => {
+    // One URL, two bodies chosen by Accept: caches must keep them apart.
+    reply.header('vary', 'Accept');
     if (options.webEnabled && (request.headers.accept ?? '').includes('text/html')) {
       return reply.type('text/html').sendFile('index.html');
     }

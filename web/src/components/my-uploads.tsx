@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../lib/api.ts';
 import type { SavedUpload } from '../lib/history.ts';
 import { CopyButton } from './copy-button.tsx';
@@ -18,16 +18,22 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
   const [mode, setMode] = useState<'idle' | 'confirm' | 'deleting'>('idle');
   const [error, setError] = useState<string | null>(null);
   const [thumbFailed, setThumbFailed] = useState(false);
-  const confirmButton = useRef<HTMLButtonElement>(null);
+  const keepButton = useRef<HTMLButtonElement>(null);
   const deleteButton = useRef<HTMLButtonElement>(null);
   const wasConfirming = useRef(false);
 
   useEffect(() => {
-    // Keyboard users land on the question they just opened, and back on Delete when they cancel.
-    if (mode === 'confirm') confirmButton.current?.focus();
+    // Keyboard users land on the question they just opened, on its safe answer (Enter must not delete), and
+    // back on Delete when they cancel.
+    if (mode === 'confirm') keepButton.current?.focus();
     if (mode === 'idle' && wasConfirming.current) deleteButton.current?.focus();
     wasConfirming.current = mode === 'confirm';
   }, [mode]);
+
+  // Escape answers the question the safe way, as it closes any dialog.
+  const cancelOnEscape = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') setMode('idle');
+  };
 
   const remove = async () => {
     setMode('deleting');
@@ -58,10 +64,10 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
         {mode === 'confirm' ? (
           <>
             <span className="confirm-text">Delete for everyone?</span>
-            <button ref={confirmButton} type="button" className="danger" onClick={remove} aria-label={`Yes, delete ${entry.name}`}>
+            <button type="button" className="danger" onClick={remove} onKeyDown={cancelOnEscape} aria-label={`Yes, delete ${entry.name}`}>
               Delete
             </button>
-            <button type="button" onClick={() => setMode('idle')}>
+            <button ref={keepButton} type="button" onClick={() => setMode('idle')} onKeyDown={cancelOnEscape}>
               Keep
             </button>
           </>

@@ -135,7 +135,7 @@ export function UploadCard({ item, onRetry, onCancel, onDismiss, onRecheck }: { 
           <p>
             <strong>{item.error.title}:</strong> {item.error.message}
           </p>
-          {item.phase === 'failed' && (
+          {item.phase === 'failed' && item.error.retryable !== false && (
             <button type="button" onClick={() => onRetry(item.key)} aria-label={`Retry ${item.name}`}>
               Retry
             </button>

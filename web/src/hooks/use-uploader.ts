@@ -30,7 +30,7 @@ export interface Uploader {
 }
 
 function toItemError(error: unknown): ItemError {
-  if (error instanceof ApiError) return { title: error.title, message: error.message };
+  if (error instanceof ApiError) return { title: error.title, message: error.message, retryable: error.retryable };
   return { title: 'Error', message: error instanceof Error ? error.message : String(error) };
 }
 

@@ -7,6 +7,8 @@ export type WatchState = 'idle' | 'watching' | 'complete' | 'timeout';
 export interface ItemError {
   title: string;
   message: string;
+  /** False for refusals that sending the same file again cannot change (too large, not an image, damaged). */
+  retryable?: boolean;
 }
 
 /** One file of this visit, from the moment it is dropped until it is dismissed. */
