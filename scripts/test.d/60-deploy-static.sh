@@ -9,6 +9,8 @@
 #   2. the ingress template renders to a config `haproxy -c` accepts, which routes as specified,
 #      health-checks and reloads without failing a request (tests/deploy/ingress-routing.test.mjs);
 #   3. every playbook passes `ansible-playbook --syntax-check`, and ansible-lint's production profile;
+#      the syntax check again on the current ansible-core from PyPI (venv cached), and a real run of
+#      the render playbook with deploy/ansible/ansible.cfg on both versions;
 #   4. keepalived's chk_ingress script fails when the ingress is down or being stopped by Nomad
 #      (tests/deploy/keepalived-chk.test.mjs); the keepalived configuration rendered from the role
 #      passes `keepalived -t` (in a network namespace with a vxlan100 interface, as the VMs have),
@@ -56,10 +58,59 @@ echo "--- ansible syntax check and lint"
 ) 2>&1 | tee "$OUT/deploy-static-ansible.txt"
 [ "${PIPESTATUS[0]}" = 0 ]
 
+echo "--- the playbooks on the current ansible-core"
+# Operators run either Debian 12's ansible-core (2.14, above) or the current one from PyPI; settings
+# that only one of them knows (ansible.cfg's callback) stop a run before its first task, which
+# --syntax-check alone does not see: the render playbook is also run for real with ansible.cfg.
+# The newest Python available picks the newest ansible-core (2.20+ needs Python 3.12). The venv is
+# cached; delete it to move to a newer release.
+# (A pyenv shim may be on PATH for versions it does not run: each candidate is tried, and pyenv's
+# own installs too.)
+py=python3
+for candidate in python3.14 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+  if "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1; then py=$candidate; break; fi
+done
+TOOLS=${IMGR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/imgr-test-tools}
+AC_DIR=$TOOLS/ansible-core-current-py$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ ! -x "$AC_DIR/bin/ansible-playbook" ]; then
+  rm -rf "$AC_DIR"
+  "$py" -m venv "$AC_DIR"
+  timeout 300 "$AC_DIR/bin/pip" install -q --disable-pip-version-check ansible-core
+fi
+# The one collection requirements.yml names (ansible.posix), from Debian's ansible package, and
+# nothing else: a PyPI ansible-core has no community.general either.
+scratch=$(mktemp -d /tmp/imgr-deploy-static.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+AC_COLLECTIONS=$scratch/collections
+mkdir -p "$AC_COLLECTIONS/ansible_collections/ansible"
+ln -s /usr/lib/python3/dist-packages/ansible_collections/ansible/posix "$AC_COLLECTIONS/ansible_collections/ansible/posix"
+(
+  export ANSIBLE_COLLECTIONS_PATH=$AC_COLLECTIONS
+  "$AC_DIR/bin/ansible-playbook" --version | sed -n 1p
+  cd deploy/ansible
+  for playbook in site.yml playbooks/*.yml; do
+    "$AC_DIR/bin/ansible-playbook" -i inventory.example.yml --syntax-check "$playbook" >/dev/null
+    echo "syntax ok (current ansible-core): $playbook"
+  done
+) 2>&1 | tee "$OUT/deploy-static-ansible-current.txt"
+[ "${PIPESTATUS[0]}" = 0 ]
+render_with_cfg() { # <ansible-playbook> <python> <out dir>: a real run reading deploy/ansible/ansible.cfg
+  ANSIBLE_CONFIG=deploy/ansible/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$AC_COLLECTIONS \
+    "$1" -i vm1, -c local tests/deploy/render-configs.yml -e "ansible_python_interpreter=$2" \
+    -e "render_out_dir=$3 keepalived_unicast_src_ip=172.16.1.11 keepalived_floating_ip=172.16.3.10/16" \
+    -e '{"keepalived_unicast_peers": ["172.16.1.12"]}'
+}
+for ac in system current; do
+  if [ "$ac" = system ]; then bin=ansible-playbook pyi=/usr/bin/python3; else bin=$AC_DIR/bin/ansible-playbook pyi=$AC_DIR/bin/python; fi
+  render_with_cfg "$bin" "$pyi" "$scratch/render-$ac" >"$OUT/deploy-render-cfg-$ac.log" 2>&1 \
+    || { cat "$OUT/deploy-render-cfg-$ac.log"; exit 1; }
+  echo "ansible.cfg loads and the templates render: $ac ansible-core"
+done
+
 echo "--- keepalived -t on the rendered configuration"
 ns=imgr-katest-$$
 work=$(mktemp -d /run/imgr-katest.XXXXXX)
-cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work" "$scratch"; }
 trap cleanup EXIT
 ip netns add "$ns"
 ip -n "$ns" link add vxlan100 type veth peer name vxpeer
