@@ -14,7 +14,8 @@
 #   4. keepalived's chk_ingress script fails when the ingress is down or being stopped by Nomad
 #      (tests/deploy/keepalived-chk.test.mjs); the keepalived configuration rendered from the role
 #      passes `keepalived -t` (in a network namespace with a vxlan100 interface, as the VMs have),
-#      for VRRPv3 and for VRRPv2 with authentication.
+#      for VRRPv3 and for VRRPv2 with authentication; with consul and nomad on PATH, the rendered agent
+#      configurations pass `consul validate` and `nomad config validate`, found as the roles find them.
 # Nomad and Consul binaries are not needed (nor available to CI); a nomad on PATH is used when present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -117,11 +118,15 @@ ip -n "$ns" link add vxlan100 type veth peer name vxpeer
 ip -n "$ns" addr add 172.16.1.11/16 dev vxlan100
 ip -n "$ns" link set vxpeer up
 ip -n "$ns" link set vxlan100 up
+# consul and nomad validate the rendered agent configurations when they are on PATH (never in CI).
+hashi=
+if command -v consul >/dev/null && command -v nomad >/dev/null; then hashi=1; fi
 for version in 3 2; do
   dir="$work/v$version"
   extra="render_out_dir=$dir keepalived_script_dir=$dir keepalived_notify_log=$dir/transitions.log"
   extra="$extra keepalived_unicast_src_ip=172.16.1.11 keepalived_floating_ip=172.16.3.10/16 keepalived_vrrp_version=$version"
   [ "$version" = 2 ] && extra="$extra keepalived_advert_int=1"
+  [ "$version" = 3 ] && [ -n "$hashi" ] && extra="$extra render_find_binaries=true"
   ANSIBLE_STDOUT_CALLBACK=default ansible-playbook -i vm1, -c local tests/deploy/render-configs.yml \
     -e "$extra" -e '{"keepalived_unicast_peers": ["172.16.1.12"]}' >"$OUT/deploy-render-v$version.log" 2>&1 \
     || { cat "$OUT/deploy-render-v$version.log"; exit 1; }
@@ -130,6 +135,16 @@ for version in 3 2; do
   if [ "$version" = 2 ]; then grep -q 'auth_type PASS' "$dir/keepalived.conf"; else ! grep -q authentication "$dir/keepalived.conf"; fi
   echo "keepalived -t ok: VRRPv$version"
 done
+if [ -n "$hashi" ]; then
+  # The binaries as the roles found them on PATH; consul resolves GetInterfaceIP "vxlan100".
+  consul_bin=$(sed -n 's/^consul=//p' "$work/v3/binaries.env")
+  nomad_bin=$(sed -n 's/^nomad=//p' "$work/v3/binaries.env")
+  ip netns exec "$ns" "$consul_bin" validate -config-format=hcl "$work/v3/consul.hcl"
+  "$nomad_bin" config validate "$work/v3/nomad.hcl" 2>&1 | grep -v "^WARNING: mTLS is not configured"
+  echo "consul validate and nomad config validate ok ($consul_bin, $nomad_bin)"
+else
+  echo "skipped: no consul/nomad on PATH for consul validate and nomad config validate"
+fi
 # The notify script logs a transition line.
 "$work/v3/notify.sh" INSTANCE imgr_ingress MASTER 150
 grep -q 'instance=imgr_ingress state=MASTER priority=150' "$work/v3/transitions.log"
