@@ -265,6 +265,9 @@ job "imgr-ingress" {
             stats uri /stats
             stats refresh 10s
             http-request deny unless { path /ingress/health } || { path_beg /stats }
+            # The statistics (read-only: no "stats admin") list every backend address: only from this
+            # host and the private network, never through a tunnel or the default-route interface.
+            http-request deny if { path_beg /stats } !{ src 127.0.0.0/8 172.16.0.0/16 }
 
           backend api
             # Uploads are long requests: send new ones to the least busy instance.
