@@ -18,7 +18,7 @@ export const app = { root: repoRoot, commit: 'working tree' };
 export const IMAGE_ENV = {
   NODE_ENV: 'production',
   MALLOC_ARENA_MAX: '2',
-  UV_THREADPOOL_SIZE: '4',
+  UV_THREADPOOL_SIZE: '16',
   // The load generator is one client on 127.0.0.1: per-client limits would measure the limiter.
   IMGR_RATE_LIMIT_UPLOADS: '0',
   IMGR_RATE_LIMIT_DELETES: '0',

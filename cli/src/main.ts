@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import './threadpool.js';
 import { BUILD, ConfigError, createLogger, createMetrics, errorMessage, loadConfig, type Role } from '@imgr/core';
 import { runSweep, start } from './runtime.js';
 

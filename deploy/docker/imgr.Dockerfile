@@ -118,14 +118,16 @@ WORKDIR /app
 # NODE_ENV: production code paths in dependencies (fastify, pino).
 # MALLOC_ARENA_MAX=2: glibc otherwise creates up to 8 arenas per core for libvips' threads and the resident
 #   memory of a resize worker keeps growing through fragmentation; 2 arenas keep it flat at a small CPU cost.
-# UV_THREADPOOL_SIZE=4: libuv's pool runs sharp's jobs, fs and DNS; the worker runs IMGR_WORKER_CONCURRENCY (2)
-#   images at once, so 4 leaves room for S3 DNS/fs while resizes run. Raise both together on bigger hosts.
+# UV_THREADPOOL_SIZE=16: libuv's pool runs every sharp pipeline beside fs and DNS: the worker renders
+#   IMGR_WORKER_CONCURRENCY (2) images of up to 5 pipelines each, the API one trial decode per upload slot (8),
+#   so 16 keeps storage I/O from waiting behind them. Only the environment at exec counts: Node starts the
+#   pool before any of imgr's code runs (measured: setting it in code changes nothing).
 # NODE_OPTIONS is left to each role's deployment (Nomad job, compose.yaml): the API wants a small V8 young
 #   generation (memory), the worker a large one (CPU); see docs/benchmarks.md.
 # HOME=/tmp: the only writable place when the root filesystem is read-only.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
-    UV_THREADPOOL_SIZE=4 \
+    UV_THREADPOOL_SIZE=16 \
     HOME=/tmp \
     PORT=8080 \
     PATH=/usr/local/bin
