@@ -169,7 +169,8 @@ write_operator_files() {
   # What an operator writes by hand (deploy/README.md "First installation"), in a copy of deploy/ansible.
   rm -rf "$LAB/ansible"
   cp -r "$DEPLOY/ansible" "$LAB/ansible"
-  cp -r "$DEPLOY/nomad" "$LAB/nomad"  2>/dev/null || true
+  rm -rf "$LAB/nomad"
+  cp -r "$DEPLOY/nomad" "$LAB/nomad"
   cat > "$LAB/ssh_config" <<EOF
 Host bastion
   HostName ${MGMT[provider]}
