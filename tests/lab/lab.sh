@@ -212,7 +212,7 @@ EOF
     -e "s#^s3_endpoint_url = .*#s3_endpoint_url = \"http://$GATEWAY:$RELAY_S3\"#" \
     -e 's#^s3_bucket_name  = .*#s3_bucket_name  = "imgr-lab"#' \
     "$LAB/nomad/deploy.vars.example.hcl" > "$LAB/nomad/deploy.vars.hcl"
-  grep -q CHANGE-ME "$LAB/nomad/deploy.vars.hcl" && die "deploy inputs left unfilled: $LAB/nomad/deploy.vars.hcl"
+  grep -q '"CHANGE-ME"' "$LAB/nomad/deploy.vars.hcl" && die "deploy inputs left unfilled: $LAB/nomad/deploy.vars.hcl"
   sed -e "s#REPLACE-WITH-consul-keygen-OUTPUT#$(cat "$LAB/gossip.key")#" \
     -e 's#REPLACE8#labpass1#' \
     -e "s#amqp://team:REPLACE@rabbitmq.example.org:5672/team#amqp://imgr-lab:imgr-lab-secret@$GATEWAY:$RELAY_AMQP/imgr-lab#" \
