@@ -80,9 +80,9 @@ export function createImageService(options: ImageServiceOptions) {
     try {
       return await stripPersonalMetadata(bytes, format);
     } catch (error) {
-      log.info({ err: errorMessage(error) }, 'metadata removal refused the file');
+      log.info({ err: error }, 'metadata removal refused the file');
       metrics.uploads.inc({ result: 'corrupt-image' });
-      throw new HttpError('corruptImage', { extra: { detail: 'the file structure is damaged' } });
+      throw new HttpError('corruptImage');
     }
   }
 

@@ -164,7 +164,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       skip()
         ? undefined
         : sweepMissingVariants({ storage: store, queue: jobs, logger, minAgeMs: ageMs }).catch((error: unknown) =>
-            logger.warn({ err: errorMessage(error) }, 'sweep pass failed; the next one retries'),
+            logger.warn({ err: error }, 'sweep pass failed; the next one retries'),
           );
     void ready.then(() => pass(jobs.name === 'memory-queue' ? 0 : minAgeMs));
     if (env.IMGR_SWEEP_INTERVAL_S === 0) return undefined;
