@@ -7,6 +7,8 @@ scripts/services/ceph-s3.sh up
 # HAProxy runs the production ingress config in front of the API (hostile-clients.test.ts).
 source scripts/lib/apt.sh
 need_apt haproxy haproxy
+# libfaketime runs one process on a clock 20 minutes off (s3-providers.test.ts: skew correction).
+need_apt faketime faketime
 # MinIO with an STS user: the contract again with temporary credentials (first run builds it, ~6 min).
 scripts/services/minio.sh up
 eval "$(node scripts/services/minio-sts.mjs "${MINIO_PORT:-9300}")"

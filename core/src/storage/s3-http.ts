@@ -62,10 +62,21 @@ export class S3TlsTrustError extends Error {
 }
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/** 429, or a 503 whose error code says SlowDown (AWS, MinIO, Ceph): the server asks to slow down. */
+function isThrottling(response: S3Response): boolean {
+  return response.status === 429 || (response.status === 503 && /slowdown/i.test(errorCodeHeader(response.headers)));
+}
+
 /** Node's codes for a certificate the client does not trust: retrying never fixes them. */
 const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/;
 /** S3 refuses signatures more than 15 minutes off; a smaller gap is left alone (Date has 1 s precision). */
 const MAX_SKEW_MS = 4 * 60_000;
+
+/** Most a Linux socket buffers on its own (tcp_wmem autotuning reaches 4 MiB). */
+const KERNEL_SEND_BUFFER_BYTES = 4 * 1024 * 1024;
+/** The slowest link to the store imgr waits for: 64 KiB/s (512 kbit/s). */
+const SLOWEST_LINK_BYTES_PER_S = 64 * 1024;
 
 /** The server's reason from its error headers: HEAD answers carry no XML body, MinIO and AWS say it there. */
 export function errorCodeHeader(headers: IncomingHttpHeaders): string {
@@ -183,10 +194,11 @@ export function createS3Http(options: S3HttpOptions) {
       });
       req.once('finish', () => {
         clearTimeout(sendTimer);
-        responseTimer = setTimeout(
-          () => fail(new S3NetworkError(`no answer within ${options.responseTimeoutMs} ms of sending the request`)),
-          options.responseTimeoutMs,
-        );
+        // "finish" means the body is in the kernel's send buffer (up to megabytes), not at the server:
+        // on a slow link the last of it may still be on its way, so the wait allows for that too.
+        const inKernelMs = Math.round((Math.min(request.body?.length ?? 0, KERNEL_SEND_BUFFER_BYTES) / SLOWEST_LINK_BYTES_PER_S) * 1000);
+        const waitMs = options.responseTimeoutMs + inKernelMs;
+        responseTimer = setTimeout(() => fail(new S3NetworkError(`no answer within ${waitMs} ms of sending the request`)), waitMs);
       });
       req.once('error', (error) => {
         clearTimeout(responseTimer);
@@ -215,9 +227,16 @@ export function createS3Http(options: S3HttpOptions) {
     return true;
   }
 
-  /** Full jitter over an exponential base (100 ms, 200 ms, ... up to 20 s), or the server's Retry-After. */
-  const backoffMs = (attemptNo: number, response?: S3Response) =>
-    (response && retryAfterMs(response.headers)) ?? Math.random() * Math.min(20_000, 100 * 2 ** (attemptNo - 1));
+  /**
+   * The server's Retry-After when it fits in what is left of the budget, otherwise full jitter over an
+   * exponential base (100 ms, 200 ms, ... up to 5 s). MinIO says 60 s on every 429/503: waiting that
+   * long would fail the caller, whose own budget is shorter, so a retry comes sooner than asked.
+   */
+  const backoffMs = (attemptNo: number, budgetLeftMs: number, response?: S3Response) => {
+    const hinted = response && retryAfterMs(response.headers);
+    if (hinted !== undefined && hinted <= budgetLeftMs) return hinted;
+    return Math.random() * Math.min(5_000, 100 * 2 ** (attemptNo - 1));
+  };
 
   /** Sends the request; retries outages and throttling with backoff within the budget, and once after a clock correction. */
   async function send(bucket: string, request: S3Request): Promise<S3Response> {
@@ -255,8 +274,11 @@ export function createS3Http(options: S3HttpOptions) {
         if (!(error instanceof S3NetworkError)) throw error;
         if (attemptNo >= options.maxAttempts) throw error;
       }
-      const pause = backoffMs(attemptNo, response);
-      if (response && (attemptNo >= options.maxAttempts || waitedMs + pause > budget)) return response;
+      const pause = backoffMs(attemptNo, budget - waitedMs, response);
+      // Throttling says "later", not "broken": it is waited out for the whole budget, however many
+      // attempts that takes; outages stop at maxAttempts.
+      const attemptsLeft = (response !== undefined && isThrottling(response)) || attemptNo < options.maxAttempts;
+      if (response && (!attemptsLeft || waitedMs + pause > budget)) return response;
       if (waitedMs + pause > budget) throw new S3NetworkError(`no answer after ${attemptNo} attempts within the ${budget} ms retry budget`);
       response?.body.resume();
       waitedMs += pause;
