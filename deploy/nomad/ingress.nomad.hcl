@@ -269,6 +269,17 @@ job "imgr-ingress" {
             # host and the private network, never through a tunnel or the default-route interface.
             http-request deny if { path_beg /stats } !{ src 127.0.0.0/8 172.16.0.0/16 }
 
+          frontend prometheus
+            # HAProxy's built-in exporter (Debian's 2.6 is built with it): Prometheus scrapes every
+            # ingress here, and the floating IP too, so the job "floating-ip" tells which node holds it.
+            # Cluster network and this host only, like the statistics: it lists every backend address.
+            bind :8405
+            http-request deny unless { src 127.0.0.0/8 172.16.0.0/16 }
+            http-request use-service prometheus-exporter if { path /metrics }
+            http-request return status 404 content-type text/plain string "not found\n"
+            # Scrapes every 15 s from each Prometheus would drown the access log.
+            no log
+
           backend api
             # Uploads are long requests: send new ones to the least busy instance.
             balance leastconn

@@ -145,6 +145,10 @@ job "imgr-sweep" {
           AWS_ACCESS_KEY_ID={{ .aws_access_key_id }}
           AWS_SECRET_ACCESS_KEY={{ .aws_secret_access_key }}
           {{- end }}
+          {{- /* The batch's report for the alerts on a failing or stale sweep; none when monitoring is not deployed. */}}
+          {{- range service "imgr-pushgateway" }}
+          IMGR_PUSHGATEWAY_URL=http://{{ .Address }}:{{ .Port }}
+          {{- end }}
         EOT
         destination = "secrets/imgr.env"
         env         = true

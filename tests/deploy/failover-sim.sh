@@ -97,7 +97,7 @@ haproxy -c -q -f "$R/haproxy.cfg" || { log "haproxy rejects the rendered config"
 render_keepalived() { # vm
   local n=$1 peer=vm1; [ "$1" = vm1 ] && peer=vm2
   ANSIBLE_STDOUT_CALLBACK=default ansible-playbook -i "$n," -c local tests/deploy/render-configs.yml \
-    -e "render_out_dir=$R/$n keepalived_script_dir=$R/$n keepalived_notify_log=$R/$n/transitions.log" \
+    -e "render_out_dir=$R/$n keepalived_script_dir=$R/$n keepalived_notify_log=$R/$n/transitions.log keepalived_textfile_dir=$R/$n/textfile" \
     -e "keepalived_unicast_src_ip=${ADDR[$n]} keepalived_floating_ip=$VIP/16 keepalived_priority=${PRIO[$n]}" \
     -e "{\"keepalived_unicast_peers\": [\"${ADDR[$peer]}\"]}" > "$R/$n-render.log" 2>&1 \
     || { cat "$R/$n-render.log" >&2; exit 1; }
@@ -161,6 +161,13 @@ steady() { # exactly one holder, floating IP answers from the client
   [ "$(ip netns exec "$P-cl" curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$VIP:8081/health/ready")" = 200 ]
 }
 wait_until "a steady floating IP" 30 steady || exit 1
+
+# The notify script's metric for node_exporter names the same holder as the address itself.
+held() { sed -n 's/^imgr_floating_ip_held //p' "$R/$1/textfile/fip.prom" 2>/dev/null; }
+first=$(holder); other=vm1; [ "$first" = vm1 ] && other=vm2
+[ "$(held "$first")" = 1 ] && [ "$(held "$other")" = 0 ] ||
+  { log "imgr_floating_ip_held: $first says '$(held "$first")', $other says '$(held "$other")'"; exit 1; }
+log "imgr_floating_ip_held: 1 on $first, 0 on $other"
 
 # ------------------------------------------------------------------ scenarios
 vip_moved_ms() { # new_holder kill_ts: first MASTER transition of the new holder after the kill

@@ -67,6 +67,7 @@ describe('ingress HAProxy config', () => {
     ports.front = await freePort();
     ports.floating = await freePort();
     ports.monitor = await freePort();
+    ports.exporter = await freePort();
     const template = extractTemplate(readFileSync(join(root, 'deploy/nomad/ingress.nomad.hcl'), 'utf8'));
     let text = render(template, {
       'imgr-api': parseServers(`127.0.0.1:${ports.api1},127.0.0.1:${ports.api2}`, 'api'),
@@ -77,6 +78,7 @@ describe('ingress HAProxy config', () => {
       ['8080', ports.front],
       ['8081', ports.floating],
       ['8404', ports.monitor],
+      ['8405', ports.exporter],
     ]) {
       assert.match(text, new RegExp(`^\\s*bind :${from}$`, 'm'), `binds :${from}`);
       text = text.replace(new RegExp(`^(\\s*)bind :${from}$`, 'm'), `$1bind 127.0.0.1:${to}`);
@@ -138,6 +140,14 @@ describe('ingress HAProxy config', () => {
       assert.equal(res.status, 404);
       assert.equal(backends.api1.state.requests + backends.api2.state.requests + backends.web.state.requests, before);
     }
+  });
+
+  it("serves HAProxy's own metrics on the exporter port, per backend server", async () => {
+    const res = await request(ports.exporter, '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.body, /^haproxy_server_status\{proxy="api",server="[^"]+",state="UP"\} 1$/m);
+    assert.match(res.body, /^haproxy_frontend_http_requests_total\{proxy="public"\} \d+$/m);
+    assert.equal((await request(ports.exporter, '/other')).status, 404);
   });
 
   it('answers the monitor URI on the monitor port only', async () => {
