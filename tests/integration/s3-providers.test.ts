@@ -57,6 +57,43 @@ describe.skipIf(!tools)('S3 providers as they really behave (MinIO)', () => {
     });
   });
 
+  describe('refusals that name their reason (HEAD answers carry no body)', () => {
+    let server: MinioServer;
+    beforeAll(async () => {
+      server = await startMinio({ env: { MINIO_SITE_REGION: 'eu-central-1' } });
+    }, 60_000);
+    afterAll(() => server?.stop());
+
+    const refusal = async (env: Record<string, string>) => {
+      const store = storeFromEnv({
+        S3_ENDPOINT_URL: server.endpoint,
+        S3_BUCKET_NAME: 'imgr-refusals',
+        AWS_REGION_NAME: 'eu-central-1',
+        ...env,
+      });
+      const error = await store.init().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      await store.dispose();
+      return String((error as Error | undefined)?.message);
+    };
+
+    it('a wrong secret', async () => {
+      expect(await refusal({ AWS_ACCESS_KEY_ID: server.rootUser, AWS_SECRET_ACCESS_KEY: 'not-the-secret' })).toMatch(
+        /SignatureDoesNotMatch/,
+      );
+    });
+    it('an unknown key', async () => {
+      expect(await refusal({ AWS_ACCESS_KEY_ID: 'nobody-knows-me', AWS_SECRET_ACCESS_KEY: 'whatever-secret' })).toMatch(
+        /InvalidAccessKeyId/,
+      );
+    });
+    it('a wrong region, with the region the server wants', async () => {
+      expect(await refusal({ ...keysOf(server), AWS_REGION_NAME: 'us-west-2' })).toMatch(/eu-central-1/);
+    });
+  });
+
   describe('throttled (MINIO_API_REQUESTS_MAX)', () => {
     let server: MinioServer;
     beforeAll(async () => {
