@@ -23,6 +23,8 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
+import { writeResults } from '../tests/support/results.mjs';
+import { benchFigures, benchRun } from './lib/figures.mjs';
 import { app, metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
 import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
 import { pipelineRun } from './lib/pipeline.mjs';
@@ -430,6 +432,7 @@ async function main() {
     // Rewrites docs/ from the last run's figures (e.g. after editing bench/notes.md).
     const results = JSON.parse(readFileSync(join(repoRoot, 'bench/results/latest.json'), 'utf8'));
     console.log(writeReport(results, { write: true }));
+    writeResults('bench', benchFigures(results), benchRun(results));
     return;
   }
   const fixtures = setUp();
@@ -484,6 +487,8 @@ async function main() {
   writeFileSync(join(repoRoot, `bench/results/${write ? 'latest' : 'print-only'}.json`), `${JSON.stringify(results, null, 1)}\n`);
   const summary = writeReport(results, { write });
   console.log(`\n${summary}`);
+  // The report's figures, from a full run only (a print-only or one-phase run measures a part).
+  if (write && settings.only.size === 5) writeResults('bench', benchFigures(results), benchRun(results));
 }
 
 await main();

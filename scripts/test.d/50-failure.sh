@@ -49,5 +49,7 @@ timeout --kill-after=10 420 npx vitest run --config tests/failure/vitest.config.
 
 echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
 tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"
+# The report's figures (tests/support/results.mjs), from a run where every scenario passed.
+[ "$status" -ne 0 ] || tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl" | node tests/support/results.mjs failure
 [ "$status" -eq 0 ] || echo "failure suite: FAILED (exit $status); broker and gateway logs in $IMGR_FAILURE_DIR" >&2
 exit "$status"

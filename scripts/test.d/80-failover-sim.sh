@@ -18,3 +18,5 @@ need_apt curl curl
 
 timeout 600 bash tests/deploy/failover-sim.sh | tee "$OUT/failover.jsonl"
 [ "${PIPESTATUS[0]}" = 0 ]
+# The report's figures (tests/support/results.mjs), from a run that passed.
+node tests/support/results.mjs failover <"$OUT/failover.jsonl"
