@@ -49,7 +49,7 @@ if (!checkOnly) {
       },
     },
   });
-  const body = await marked.parse(text.replaceAll('<!-- page -->', '<div class="page-break"></div>'), { gfm: true });
+  const body = await marked.parse(text.replaceAll('<!-- page -->', '<div class="page-break"></div>\n'), { gfm: true });
   const css = readFileSync(join(import.meta.dirname, 'report.css'), 'utf8');
   const title = markdown.match(/^# (.+)$/m)?.[1] ?? 'Report';
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title><style>${css}</style></head><body>${body}</body></html>`;
