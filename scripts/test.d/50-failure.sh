@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The failure suite (issue 8): real imgr processes (`node cli/dist/main.js api|worker|sweep`) against a
+# The failure suite: real imgr processes (`node cli/dist/main.js api|worker|sweep`) against a
 # real RabbitMQ and Ceph S3, with real signals and outages:
 #   worker-sigkill        SIGKILL workers again and again during 200 uploads: variants missing 0
 #   broker-restart        stop and start the RabbitMQ node during 60 s of uploads: 500s 0, 503 + Retry-After fast
