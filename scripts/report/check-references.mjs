@@ -40,14 +40,19 @@ export function checkReferences(markdown, repoRoot) {
     return BASES.some((base) => existsSync(join(repoRoot, base, clean)));
   };
   const { snippets, links } = codeSnippets(markdown);
+  // A playbook is checked once, against deploy/ansible/, not again as a path.
+  const playbooks = new Set();
   for (const snippet of snippets) {
     for (const [, script] of snippet.matchAll(/npm run ([\w:-]+)/g))
       if (!scripts[script]) errors.push(`"npm run ${script}": no such script in package.json`);
-    for (const [, playbook] of snippet.matchAll(/ansible-playbook\s+(?:-\S+\s+)*([\w./-]+\.yml)/g))
+    for (const [, playbook] of snippet.matchAll(/ansible-playbook\s+(?:-\S+\s+)*([\w./-]+\.yml)/g)) {
+      playbooks.add(playbook);
       if (!existsSync(join(repoRoot, 'deploy/ansible', playbook)))
         errors.push(`"ansible-playbook ${playbook}": no deploy/ansible/${playbook}`);
+    }
     for (const token of snippet.split(/[\s'"`(),;=<>|]+/)) {
-      if (!token || token.startsWith('/') || token.includes('://') || token.includes('<') || token.includes('{')) continue;
+      if (!token || playbooks.has(token) || token.startsWith('/') || token.includes('://') || token.includes('<') || token.includes('{'))
+        continue;
       if (/^[\d.X]+\/\d+$/.test(token) || /^\d+(\.\d+)*$/.test(token) || NOT_PATHS.test(token)) continue; // a network, a version
       if (PATH_LIKE.test(token) && /[a-z]/i.test(token)) {
         if (!exists(token)) errors.push(`path "${token}" does not exist in the repository`);
