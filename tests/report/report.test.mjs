@@ -106,3 +106,20 @@ test('every results file committed has the shape the report reads', () => {
     for (const [name, figure] of Object.entries(result.figures)) assert.ok(Number.isFinite(figure.value), `${suite}.${name}`);
   }
 });
+
+test('the benchmark reports the median over its rounds of the figures its page lists', async () => {
+  const { benchFigures } = await import('../../bench/lib/figures.mjs');
+  const round = (rate, p99, rss) => ({
+    worker: { '3mp': { rate, ratioToSharp: 0.9 } },
+    upload: {},
+    pipeline: { 5: { latency: { p50: 100, p99 } } },
+    proc: { pipeline: { rss: { api: { peak: rss }, worker: { peak: 2 * rss } } } },
+  });
+  const figures = benchFigures({ rounds: [round(10, 300, 90), round(12, 200, 110), round(11, 250, 100)] });
+  assert.deepEqual(figures.worker_3mp_images_per_s, { value: 11, unit: 'images/s', what: 'worker throughput, 3MP JPEG' });
+  assert.equal(figures.worker_3mp_share_of_sharp_pct.value, 90);
+  assert.equal(figures.pipeline_5_per_s_p99_ms.value, 250);
+  assert.equal(figures.api_peak_rss_mib.value, 110, 'memory: the peak of all rounds');
+  assert.equal(figures.worker_peak_rss_mib.value, 220);
+  assert.equal(figures.upload_3mp_per_s, undefined, 'a phase that did not run gives no figure');
+});
