@@ -7,8 +7,9 @@
 #   api-sigterm-ingress   SIGTERM one of two APIs behind the HAProxy ingress under load: failed requests 0, exit 0
 #   purge-sweep           purge the celery queue after uploads: `imgr sweep` restores every variant
 # Each scenario prints one JSON line of figures (with "pass") and appends it to
-# $IMGR_TEST_OUT/failure-suite.jsonl; a run where all pass writes them to docs/report/results/failure.json. The broker and the S3 gateway it stops are private to this step
+# $IMGR_TEST_OUT/failure-suite.jsonl. The broker and the S3 gateway it stops are private to this step
 # (tests/failure/services.sh): other suites sharing the machine's services are not disturbed.
+# A run where every scenario passes writes the figures to docs/report/results/failure.json.
 # Bounded: each scenario has its own deadlines; the tests are killed after 7 minutes (a run takes
 # ~2.5 min on an idle 2-core machine, ~4.5 min on a loaded one).
 set -euo pipefail
