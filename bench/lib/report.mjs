@@ -222,7 +222,7 @@ export function writeReport(results, { write }) {
   );
   lines.push('');
   lines.push(
-    'Everything runs on this one machine: imgr, RabbitMQ, Ceph (mon, OSD, gateway) and the load generator share the two cores, as on the project's build machine. The numbers are therefore a floor for a deployment where S3 and the broker have machines of their own.',
+    'Everything runs on this one machine: imgr, RabbitMQ, Ceph (mon, OSD, gateway) and the load generator share the two cores, as on the machine the suites run on. The numbers are therefore a floor for a deployment where S3 and the broker have machines of their own.',
   );
   lines.push('');
   lines.push('## Results against the targets');
