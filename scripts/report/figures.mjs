@@ -64,7 +64,9 @@ export function fillFigures(markdown, results) {
     const run = results[suite];
     if (!run) {
       warnings.push(`{{table:${suite}}}: no results file for suite "${suite}" yet (${SUITE_COMMANDS[suite] ?? 'its suite'} writes it)`);
-      return `*No results yet: \`${SUITE_COMMANDS[suite] ?? suite}\` writes them.*`;
+      return SUITE_COMMANDS[suite]
+        ? `*No results yet: \`${SUITE_COMMANDS[suite]}\` writes them.*`
+        : `*No results yet from the ${suite} suite.*`;
     }
     const n = mark(suite);
     const rows = Object.entries(run.figures).map(([, figure]) => `| ${escapeCell(figure.what)} | ${formatFigure(figure)}<sup>${n}</sup> |`);
