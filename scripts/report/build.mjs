@@ -21,7 +21,10 @@ const checkOnly = process.argv.includes('--check');
 
 const markdown = readFileSync(source, 'utf8');
 const results = loadResults(join(repoRoot, 'docs/report/results'), process.env.IMGR_RESULTS_DIR);
-const filled = fillFigures(markdown, results);
+// The build's own date and commit on the title page; the figures carry their runs' own.
+const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+const stamped = markdown.replaceAll('{{date}}', new Date().toISOString().slice(0, 10)).replaceAll('{{commit}}', commit);
+const filled = fillFigures(stamped, results);
 const problems = [...filled.errors, ...checkReferences(markdown, repoRoot)];
 for (const warning of filled.warnings) console.error(`report: warning: ${warning}`);
 
