@@ -7,7 +7,7 @@
 // Fails, after writing what it could, when a placeholder has no figure behind it or a path or command
 // the report names does not exist (scripts/report/check-references.mjs). `--check` only checks.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { marked } from 'marked';
 import { checkReferences } from './check-references.mjs';
@@ -28,7 +28,16 @@ const filled = fillFigures(stamped, results);
 const problems = [...filled.errors, ...checkReferences(markdown, repoRoot)];
 for (const warning of filled.warnings) console.error(`report: warning: ${warning}`);
 
+/** A missing tool named with the Debian package that has it (scripts/test.d/90-report.sh installs them). */
+function need(path, pkg) {
+  if (existsSync(path)) return;
+  console.error(`report: ${path} is missing: apt-get install ${pkg}, or run bash scripts/test.d/90-report.sh, which installs it`);
+  process.exit(2);
+}
+
 if (!checkOnly) {
+  need('/usr/bin/dot', 'graphviz');
+  need(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', 'chromium');
   mkdirSync(join(outDir, 'diagrams'), { recursive: true });
   for (const file of readdirSync(diagramsDir).filter((name) => name.endsWith('.dot'))) {
     const svg = execFileSync('dot', ['-Tsvg', join(diagramsDir, file)], { encoding: 'utf8' });
