@@ -5,6 +5,7 @@
 //   throughput (draining a backlog), serving of a variant and of 304s, and pipeline latency at a
 //   steady 5 and 10 uploads/s; RSS of every process under load.
 // Writes docs/benchmarks.md, docs/benchmarks-latency.svg and bench/results/latest.json
+// (and, for a full run, the report's figures: docs/report/results/bench.json, bench/lib/figures.mjs)
 // (`node bench/run.mjs --report-only` rewrites the two docs from latest.json).
 // Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (8, closed-loop window), BENCH_PIPELINE_SECONDS
 // (30), BENCH_POLL_MS (10, shortest poll interval), BENCH_UPLOAD_CONCURRENCY (8), BENCH_GET_CONCURRENCY (16), BENCH_ONLY
