@@ -31,10 +31,13 @@ const git = (args) => {
   }
 };
 
-/** The commit measured; "-dirty" when the working tree had changes (outside the results themselves). */
+/**
+ * The commit measured; "-dirty" when tracked files had changes, documentation aside (the results
+ * themselves and the pages other suites generate change nothing that is measured).
+ */
 function commit() {
   const sha = git(['rev-parse', '--short=12', 'HEAD']) || 'unknown';
-  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/report/results']);
+  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs', ':!*.md']);
   return dirty ? `${sha}-dirty` : sha;
 }
 
