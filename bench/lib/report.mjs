@@ -388,7 +388,7 @@ export function writeReport(results, { write }) {
   }
   lines.push('');
   lines.push(
-    'The last column is the share of both cores used by processes outside the benchmark during the phase (machine busy time from /proc/stat minus the CPU time of imgr, Ceph, RabbitMQ and the load generator). Other engineers ran their test suites on this machine at the same time; phases with a high figure there ran slower than an idle machine would, which is why every figure is given with its spread over rounds. Load on the shared Ceph gateway and broker caused by those tests counts as ours and cannot be separated.',
+    'The last column is the share of both cores used by processes outside the benchmark during the phase (machine busy time from /proc/stat minus the CPU time of imgr, Ceph, RabbitMQ and the load generator). Other test suites ran on this machine at the same time; phases with a high figure there ran slower than an idle machine would, which is why every figure is given with its spread over rounds. Load on the shared Ceph gateway and broker caused by those tests counts as ours and cannot be separated.',
   );
   lines.push('');
   const notes = join(repoRoot, 'bench/notes.md');
