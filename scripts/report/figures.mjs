@@ -3,6 +3,7 @@
 //   {{suite.figure:raw}}  the bare number
 //   {{runs}}              the table of the runs behind every figure the report uses (suite, date, commit, machine)
 //   {{table:suite}}       every figure of a suite, for suites whose figure names the report does not fix
+//   {{run:suite}}         the date, commit and machine of a suite's run, to show beside its figures
 // A placeholder no results file supports is an error: the report never shows a figure typed by hand.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,6 +76,15 @@ export function fillFigures(markdown, results) {
   const text = markdown.replace(/\{\{\s*([a-z0-9_:.-]+)\s*\}\}/g, (whole, reference) => {
     if (reference === 'runs') return RUNS;
     if (reference.startsWith('table:')) return suiteTable(reference.slice('table:'.length));
+    if (reference.startsWith('run:')) {
+      const suite = reference.slice('run:'.length);
+      const run = results[suite];
+      if (!run) {
+        errors.push(`${whole}: no results file for suite "${suite}" (${SUITE_COMMANDS[suite] ?? 'its suite'} writes it)`);
+        return `**[missing run of ${suite}]**`;
+      }
+      return `${suite}<sup>${mark(suite)}</sup>: ${run.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${run.commit}\`, ${run.machine}`;
+    }
     const [path, modifier] = reference.split(':');
     const dot = path.indexOf('.');
     const suite = path.slice(0, dot);

@@ -34,6 +34,12 @@ test('the runs table lists each run behind a figure, with its date, commit and m
   assert.doesNotMatch(text, /failover/);
 });
 
+test('a run shown beside its figures: date, commit, machine, with the same number as its figures', () => {
+  const { text, errors } = fillFigures('{{failover.vm_crash_failover_ms}} ({{run:failover}}) {{run:lab}}', results);
+  assert.equal(text.split(' **')[0], '1.5 s<sup>1</sup> (failover<sup>1</sup>: 2026-12-01 10:00 UTC, commit `abc123`, Linux, 2 CPUs)');
+  assert.deepEqual(errors, ['{{run:lab}}: no results file for suite "lab" (bash scripts/test.d/85-lab.sh writes it)']);
+});
+
 test('a figure no results file supports is an error naming it', () => {
   const { errors, text } = fillFigures('{{failure.no_such_figure}} and {{lab.canary_failed}}', results);
   assert.equal(errors.length, 2);
