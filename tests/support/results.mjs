@@ -43,7 +43,9 @@ function commit() {
 
 export function machine() {
   const gib = Math.round((os.totalmem() / 1024 ** 3) * 10) / 10;
-  return `${os.type()} ${os.release()} ${os.arch()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${gib} GiB`;
+  // The load average says how much else the machine was doing (a shared build machine skews timings).
+  const load = os.loadavg()[0].toFixed(1);
+  return `${os.type()} ${os.release()} ${os.arch()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${gib} GiB, load ${load} at the end`;
 }
 
 /**
