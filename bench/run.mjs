@@ -5,6 +5,7 @@
 //   throughput (draining a backlog), serving of a variant and of 304s, and pipeline latency at a
 //   steady 5 and 10 uploads/s; RSS of every process under load.
 // Writes docs/benchmarks.md, docs/benchmarks-latency.svg and bench/results/latest.json
+// (and, for a full run, the report's figures: docs/report/results/bench.json, bench/lib/figures.mjs)
 // (`node bench/run.mjs --report-only` rewrites the two docs from latest.json).
 // Knobs (environment): BENCH_ROUNDS (3), BENCH_SECONDS (8, closed-loop window), BENCH_PIPELINE_SECONDS
 // (30), BENCH_POLL_MS (10, shortest poll interval), BENCH_UPLOAD_CONCURRENCY (8), BENCH_GET_CONCURRENCY (16), BENCH_ONLY
@@ -23,6 +24,8 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
+import { writeResults } from '../tests/support/results.mjs';
+import { benchFigures, benchRun } from './lib/figures.mjs';
 import { app, metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
 import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
 import { pipelineRun } from './lib/pipeline.mjs';
@@ -430,6 +433,7 @@ async function main() {
     // Rewrites docs/ from the last run's figures (e.g. after editing bench/notes.md).
     const results = JSON.parse(readFileSync(join(repoRoot, 'bench/results/latest.json'), 'utf8'));
     console.log(writeReport(results, { write: true }));
+    writeResults('bench', benchFigures(results), benchRun(results));
     return;
   }
   const fixtures = setUp();
@@ -484,6 +488,8 @@ async function main() {
   writeFileSync(join(repoRoot, `bench/results/${write ? 'latest' : 'print-only'}.json`), `${JSON.stringify(results, null, 1)}\n`);
   const summary = writeReport(results, { write });
   console.log(`\n${summary}`);
+  // The report's figures, from a full run only (a print-only or one-phase run measures a part).
+  if (write && settings.only.size === 5) writeResults('bench', benchFigures(results), benchRun(results));
 }
 
 await main();

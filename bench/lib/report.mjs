@@ -222,7 +222,7 @@ export function writeReport(results, { write }) {
   );
   lines.push('');
   lines.push(
-    'Everything runs on this one machine: imgr, RabbitMQ, Ceph (mon, OSD, gateway) and the load generator share the two cores, as the issue asks. The numbers are therefore a floor for a deployment where S3 and the broker have machines of their own.',
+    'Everything runs on this one machine: imgr, RabbitMQ, Ceph (mon, OSD, gateway) and the load generator share the two cores, as on the machine the suites run on. The numbers are therefore a floor for a deployment where S3 and the broker have machines of their own.',
   );
   lines.push('');
   lines.push('## Results against the targets');
@@ -388,7 +388,7 @@ export function writeReport(results, { write }) {
   }
   lines.push('');
   lines.push(
-    'The last column is the share of both cores used by processes outside the benchmark during the phase (machine busy time from /proc/stat minus the CPU time of imgr, Ceph, RabbitMQ and the load generator). Other engineers ran their test suites on this machine at the same time; phases with a high figure there ran slower than an idle machine would, which is why every figure is given with its spread over rounds. Load on the shared Ceph gateway and broker caused by those tests counts as ours and cannot be separated.',
+    'The last column is the share of both cores used by processes outside the benchmark during the phase (machine busy time from /proc/stat minus the CPU time of imgr, Ceph, RabbitMQ and the load generator). Other test suites ran on this machine at the same time; phases with a high figure there ran slower than an idle machine would, which is why every figure is given with its spread over rounds. Load on the shared Ceph gateway and broker caused by those tests counts as ours and cannot be separated.',
   );
   lines.push('');
   const notes = join(repoRoot, 'bench/notes.md');

@@ -1,6 +1,6 @@
 // A RADOS Gateway of the benchmark's own on the Ceph cluster of scripts/services/ceph-s3.sh: same
-// monitor, OSD, users and pools, but a separate gateway process on its own port. Tests of other
-// engineers use (and sometimes stop, to simulate outages) the shared gateway; a separate one keeps
+// monitor, OSD, users and pools, but a separate gateway process on its own port. Other test suites
+// use (and sometimes stop, to simulate outages) the shared gateway; a separate one keeps
 // those outages out of the figures, and its CPU time is the benchmark's alone.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The failure suite (issue 8): real imgr processes (`node cli/dist/main.js api|worker|sweep`) against a
+# The failure suite: real imgr processes (`node cli/dist/main.js api|worker|sweep`) against a
 # real RabbitMQ and Ceph S3, with real signals and outages:
 #   worker-sigkill        SIGKILL workers again and again during 200 uploads: variants missing 0
 #   broker-restart        stop and start the RabbitMQ node during 60 s of uploads: 500s 0, 503 + Retry-After fast
@@ -9,6 +9,7 @@
 # Each scenario prints one JSON line of figures (with "pass") and appends it to
 # $IMGR_TEST_OUT/failure-suite.jsonl. The broker and the S3 gateway it stops are private to this step
 # (tests/failure/services.sh): other suites sharing the machine's services are not disturbed.
+# A run where every scenario passes writes the figures to docs/report/results/failure.json.
 # Bounded: each scenario has its own deadlines; the tests are killed after 7 minutes (a run takes
 # ~2.5 min on an idle 2-core machine, ~4.5 min on a loaded one).
 set -euo pipefail
@@ -49,5 +50,7 @@ timeout --kill-after=10 420 npx vitest run --config tests/failure/vitest.config.
 
 echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
 tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"
+# The report's figures (tests/support/results.mjs), from a run where every scenario passed.
+[ "$status" -ne 0 ] || tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl" | node tests/support/results.mjs failure
 [ "$status" -eq 0 ] || echo "failure suite: FAILED (exit $status); broker and gateway logs in $IMGR_FAILURE_DIR" >&2
 exit "$status"

@@ -4,6 +4,7 @@
 # S3 on the host; kills the floating IP holder's ingress, stops its keepalived, then crashes a whole
 # VM under upload/fetch load. Prints one JSON line per scenario (also in test-results/failover.jsonl);
 # fails if the VM crash failover exceeds 2 s or an accepted upload loses a variant.
+# A passing run writes the figures to docs/report/results/failover.json (docs/report/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${IMGR_TEST_OUT:-$PWD/test-results}
@@ -18,3 +19,5 @@ need_apt curl curl
 
 timeout 600 bash tests/deploy/failover-sim.sh | tee "$OUT/failover.jsonl"
 [ "${PIPESTATUS[0]}" = 0 ]
+# The report's figures (tests/support/results.mjs), from a run that passed.
+node tests/support/results.mjs failover <"$OUT/failover.jsonl"
