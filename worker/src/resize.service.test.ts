@@ -39,9 +39,9 @@ describe('resize service', () => {
       return put(...args);
     };
     await service.handle(job('AbCd1234', 1024));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
     await Promise.all([512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
     const sizes = await Promise.all(
       ['big', 'medium', 'small', 'tiny'].map(async (name) => {
         const stored = await storage.readBuffer(`${name}/AbCd1234`);
@@ -205,7 +205,7 @@ describe('resize service across workers', () => {
     };
     await first.handle(uploadJob('AbCd1234', 1024));
     await second.handle(uploadJob('AbCd1234', 512));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
   });
 
   it('lets a sweep task restore a size even when this worker made the image before', async () => {

@@ -2,6 +2,7 @@ import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import type { VariantName } from '../sizes.js';
 import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
+import { alternatesFor, encodeAlternates, type RenderedAlternate } from './modern-formats.js';
 
 export interface VariantSpec {
   name: VariantName;
@@ -13,6 +14,13 @@ export interface RenderedVariant extends VariantSpec {
   contentType: string;
   width: number;
   height: number;
+  /** WebP/AVIF copies of this size, when asked for and smaller (modern-formats.ts). */
+  alternates: RenderedAlternate[];
+}
+
+export interface RenderOptions {
+  /** Also encode WebP and AVIF copies of still images from the same decode. */
+  alternates?: boolean;
 }
 
 export interface ResizerTuning {
@@ -81,17 +89,24 @@ export async function renderVariants(
   format: ImageFormat,
   wanted: readonly VariantSpec[],
   limits: ImageLimits,
+  options: RenderOptions = {},
 ): Promise<RenderedVariant[]> {
   if (wanted.length === 0) return [];
   try {
-    return await render(input, format, wanted, limits);
+    return await render(input, format, wanted, limits, options);
   } catch (error) {
     if (timedOut(error)) throw new RenderTimeoutError(`render passed its ${limits.renderTimeoutSeconds} s limit`, { cause: error });
     throw error;
   }
 }
 
-async function render(input: Buffer, format: ImageFormat, wanted: readonly VariantSpec[], limits: ImageLimits): Promise<RenderedVariant[]> {
+async function render(
+  input: Buffer,
+  format: ImageFormat,
+  wanted: readonly VariantSpec[],
+  limits: ImageLimits,
+  options: RenderOptions,
+): Promise<RenderedVariant[]> {
   const sorted = [...wanted].sort((a, b) => b.box - a.box);
   const largest = sorted[0] as VariantSpec;
   const header = await sharp(input, HEADER_ONLY).metadata();
@@ -116,14 +131,23 @@ async function render(input: Buffer, format: ImageFormat, wanted: readonly Varia
   const uprightWidth = (quarterTurn ? frameHeight : header.width) ?? raw.width;
   const uprightHeight = (quarterTurn ? header.width : frameHeight) ?? raw.height;
   const animation = animated ? { loop: header.loop, delay: header.delay } : undefined;
+  const alternateFormats = options.alternates ? alternatesFor(format, animated) : [];
   return Promise.all(
     sorted.map(async (spec) => {
       const target = fitDimensions(uprightWidth, uprightHeight, spec.box);
       const scaled = animated
         ? await scaleStrip(decoded.data, raw, target, frames, timeout)
         : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
-      const { data, info } = await encode(scaled, format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
-      return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.pageHeight ?? info.height };
+      const { data, info } = await encode(scaled.clone(), format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
+      const alternates = await encodeAlternates(scaled, alternateFormats, data.length, timeout);
+      return {
+        ...spec,
+        body: data,
+        contentType: IMAGE_FORMATS[format],
+        width: info.width,
+        height: info.pageHeight ?? info.height,
+        alternates,
+      };
     }),
   );
 }
