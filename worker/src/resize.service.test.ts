@@ -265,7 +265,7 @@ describe('resize service, WebP and AVIF copies', () => {
     expect(keys.filter((key) => key.startsWith('avif/') && key.endsWith('Webp1234'))).toHaveLength(4);
   });
 
-  it('writes no copy when IMGR_MODERN_FORMATS is off', async () => {
+  it('writes no copy when IMGR_MODERN_FORMATS is none', async () => {
     const storage = createMemoryStorage();
     const service = createResizeService({
       storage,
@@ -274,7 +274,7 @@ describe('resize service, WebP and AVIF copies', () => {
       concurrency: 1,
       maxAttempts: 1,
       limits: DEFAULT_IMAGE_LIMITS,
-      modernFormats: false,
+      modernFormats: [],
     });
     await storage.put('original/AbCd1234', await solidImage(400, 300, 'png'), { contentType: 'image/png' });
     await service.handle(job('AbCd1234', 1024));

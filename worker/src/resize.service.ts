@@ -1,4 +1,6 @@
 import {
+  ALTERNATE_FORMATS,
+  type AlternateFormat,
   createLimiter,
   DependencyError,
   detectFormat,
@@ -32,8 +34,8 @@ export interface ResizeServiceOptions {
   maxAttempts: number;
   /** Decode budget and time limit of each render. */
   limits: ImageLimits;
-  /** Also write WebP and AVIF copies of still images' sizes (IMGR_MODERN_FORMATS); default true. */
-  modernFormats?: boolean;
+  /** WebP/AVIF copies written for still images' sizes (IMGR_MODERN_FORMATS); default both. */
+  modernFormats?: readonly AlternateFormat[];
 }
 
 /** What the status route shows for a failed image: fixed wording, never the decoder's text. */
@@ -115,19 +117,19 @@ export function createResizeService(options: ResizeServiceOptions) {
     const rendered = await limit(async () => {
       // Jobs still waiting for a render slot when the worker stops go back to the queue at once.
       if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
-      return renderVariants(original.body, format, missing, options.limits, { alternates: options.modernFormats ?? true }).catch(
-        (error: unknown) => {
-          // The decoder's own text goes to the log only; the failure record and the status say it in our words.
-          const timeout = error instanceof RenderTimeoutError;
-          log.warn({ imageId, err: errorMessage(error) }, timeout ? 'render passed its time limit' : 'image cannot be decoded');
-          return markFailed(
-            imageId,
-            timeout
-              ? new PermanentJobError('render-timeout', JOB_FAILURES['render-timeout'], { cause: error })
-              : new PermanentJobError('corrupt-image', JOB_FAILURES['corrupt-image'], { cause: error }),
-          );
-        },
-      );
+      return renderVariants(original.body, format, missing, options.limits, {
+        alternates: options.modernFormats ?? ALTERNATE_FORMATS,
+      }).catch((error: unknown) => {
+        // The decoder's own text goes to the log only; the failure record and the status say it in our words.
+        const timeout = error instanceof RenderTimeoutError;
+        log.warn({ imageId, err: errorMessage(error) }, timeout ? 'render passed its time limit' : 'image cannot be decoded');
+        return markFailed(
+          imageId,
+          timeout
+            ? new PermanentJobError('render-timeout', JOB_FAILURES['render-timeout'], { cause: error })
+            : new PermanentJobError('corrupt-image', JOB_FAILURES['corrupt-image'], { cause: error }),
+        );
+      });
     });
     // A DELETE answered while this render ran leaves a tombstone first: nothing is published then,
     // and sizes written just as the tombstone appeared are taken back (the DELETE's own removal may

@@ -2,7 +2,7 @@ import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import type { VariantName } from '../sizes.js';
 import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
-import { alternatesFor, encodeAlternates, type RenderedAlternate } from './modern-formats.js';
+import { type AlternateFormat, alternatesFor, encodeAlternates, type RenderedAlternate } from './modern-formats.js';
 
 export interface VariantSpec {
   name: VariantName;
@@ -19,8 +19,8 @@ export interface RenderedVariant extends VariantSpec {
 }
 
 export interface RenderOptions {
-  /** Also encode WebP and AVIF copies of still images from the same decode. */
-  alternates?: boolean;
+  /** WebP/AVIF copies of still images to encode from the same decode (none by default). */
+  alternates?: readonly AlternateFormat[];
 }
 
 export interface ResizerTuning {
@@ -131,13 +131,15 @@ async function render(
   const uprightWidth = (quarterTurn ? frameHeight : header.width) ?? raw.width;
   const uprightHeight = (quarterTurn ? header.width : frameHeight) ?? raw.height;
   const animation = animated ? { loop: header.loop, delay: header.delay } : undefined;
-  const alternateFormats = options.alternates ? alternatesFor(format, animated) : [];
+  const alternateFormats = alternatesFor(format, animated).filter((alternate) => options.alternates?.includes(alternate));
   return Promise.all(
     sorted.map(async (spec) => {
       const target = fitDimensions(uprightWidth, uprightHeight, spec.box);
       const scaled = animated
         ? await scaleStrip(decoded.data, raw, target, frames, timeout)
-        : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
+        : alternateFormats.length > 0
+          ? await scaledOnce(decoded.data, raw, target, timeout)
+          : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
       const { data, info } = await encode(scaled.clone(), format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
       const alternates = await encodeAlternates(scaled, alternateFormats, data.length, timeout);
       return {
@@ -150,6 +152,21 @@ async function render(
       };
     }),
   );
+}
+
+/** The size's pixels, scaled once: the encoders of its format and of its copies all start from them. */
+async function scaledOnce(
+  data: Buffer,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  target: { width: number; height: number },
+  timeout: { seconds: number },
+): Promise<Sharp> {
+  const pixels = await sharp(data, { raw })
+    .resize({ ...target, fit: 'fill' })
+    .timeout(timeout)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(pixels.data, { raw: { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels } });
 }
 
 /** Scales the decoded strip of frames as one image, then hands it on as `frames` pages of the target size. */
