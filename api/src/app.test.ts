@@ -136,6 +136,7 @@ describe('API', () => {
         small: `/image/${body.id}/small`,
         tiny: `/image/${body.id}/tiny`,
         delete_token: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+        expires_at: null,
       });
       expect(queue.published).toEqual([1024, 512, 256, 128].map((box) => ({ imageId: body.id, box })));
       const stored = await storage.readBuffer(`original/${body.id}`);
@@ -319,6 +320,8 @@ describe('API', () => {
       expect(response.json()).toEqual({
         id,
         sizes: { big: { state: 'ready' }, medium: { state: 'pending' }, small: { state: 'pending' }, tiny: { state: 'pending' } },
+        formats: { big: ['image/png'], medium: [], small: [], tiny: [] },
+        expires_at: null,
       });
       await storage.put(`failed/${id}`, Buffer.from(JSON.stringify({ reason: 'corrupt-image', message: 'cannot decode' })), {
         contentType: 'application/json',

@@ -27,6 +27,11 @@ export const HTTP_ERRORS = {
   tooSlow: { status: 408, code: 'upload-too-slow', message: 'The upload arrived slower than the server accepts.' },
   rateLimited: { status: 429, code: 'rate-limited', message: 'Too many requests from this client; retry after the delay in Retry-After.' },
   badRequest: { status: 400, code: 'bad-request', message: 'The request is malformed.' },
+  invalidExpiresIn: {
+    status: 400,
+    code: 'invalid-expires-in',
+    message: 'expires_in must be from 5 minutes to the longest expiry allowed.',
+  },
 } as const;
 
 export type HttpErrorName = keyof typeof HTTP_ERRORS;

@@ -1,18 +1,27 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   ACCEPTED_TYPES,
+  ALTERNATE_FORMATS,
+  type AlternateFormat,
+  allAlternateKeys,
+  alternateKey,
   DependencyError,
   errorMessage,
+  expiresAtOf,
+  expiryMarkerKey,
   failureKey,
   type ImageFormat,
   type ImageKind,
   type ImageLimits,
+  isExpired,
+  isNotModified,
   type JobContext,
   type JobQueue,
   type Logger,
   type Metrics,
   megapixels,
   newImageId,
+  type ObjectInfo,
   type ObjectStore,
   objectKey,
   probeImage,
@@ -24,6 +33,7 @@ import {
   type VariantName,
 } from '@imgr/core';
 import { type ImageUrls, imageUrls } from './contract.js';
+import { type ExpiryPolicy, expiryMetadata, NO_EXPIRY_BY_DEFAULT, resolveExpiry } from './expiry-policy.js';
 import { HttpError } from './http-errors.js';
 
 export interface ImageServiceOptions {
@@ -36,12 +46,16 @@ export interface ImageServiceOptions {
   generateId?: () => string;
   /** Store originals as uploaded, personal metadata included (default: stripped). */
   keepOriginalMetadata?: boolean;
+  /** Default and longest expiry of uploads (IMGR_DEFAULT_EXPIRES_IN_S, IMGR_MAX_EXPIRES_IN_S); default: never, 180 days. */
+  expiry?: ExpiryPolicy;
 }
 
 export interface UploadResult extends ImageUrls {
   id: string;
   /** Shown once; only its SHA-256 is stored, in the original's metadata. */
   delete_token: string;
+  /** ISO moment the image stops being served; `null`: never. */
+  expires_at: string | null;
 }
 
 export type VariantState = { state: 'pending' } | { state: 'ready' } | { state: 'failed'; reason: string };
@@ -49,6 +63,9 @@ export type VariantState = { state: 'pending' } | { state: 'ready' } | { state: 
 export interface ImageStatus {
   id: string;
   sizes: Record<VariantName, VariantState>;
+  /** Media types each ready size can be served as: its original's format, then its WebP/AVIF copies. */
+  formats: Record<VariantName, string[]>;
+  expires_at: string | null;
 }
 
 const TOKEN_METADATA = 'delete-token-sha256';
@@ -86,7 +103,8 @@ export function createImageService(options: ImageServiceOptions) {
     }
   }
 
-  async function upload(bytes: Buffer, context: JobContext): Promise<UploadResult> {
+  async function upload(bytes: Buffer, context: JobContext, expiresIn?: string): Promise<UploadResult> {
+    const expiresAt = resolveExpiry(expiresIn, options.expiry ?? NO_EXPIRY_BY_DEFAULT, new Date());
     const probe = await probeImage(bytes, limits);
     if ('problem' in probe) {
       metrics.uploads.inc({ result: probe.problem });
@@ -124,8 +142,17 @@ export function createImageService(options: ImageServiceOptions) {
 
     const stored = options.keepOriginalMetadata ? bytes : await privateOriginal(bytes, probe.format);
     const token = randomBytes(24).toString('base64url');
-    const id = await storeOriginal(stored, probe.contentType, sha256(token).toString('hex'));
+    const id = await storeOriginal(stored, probe.contentType, sha256(token).toString('hex'), expiryMetadata(expiresAt));
     const key = objectKey('original', id);
+    if (expiresAt) {
+      // The sweep finds due images by this marker; without it the image would never be removed.
+      await storage
+        .put(expiryMarkerKey(expiresAt, id), Buffer.alloc(0), { contentType: 'application/octet-stream' })
+        .catch(async (error: unknown) => {
+          await storage.delete(key).catch(() => undefined);
+          storageError(error);
+        });
+    }
     try {
       await queue.publish(
         VARIANTS.map((variant) => ({ imageId: id, box: variant.box })),
@@ -145,7 +172,7 @@ export function createImageService(options: ImageServiceOptions) {
     }
     metrics.uploads.inc({ result: 'accepted' });
     metrics.uploadBytes.inc(stored.length);
-    return { id, ...imageUrls(id), delete_token: token };
+    return { id, ...imageUrls(id), delete_token: token, expires_at: expiresAt?.toISOString() ?? null };
   }
 
   /**
@@ -153,12 +180,12 @@ export function createImageService(options: ImageServiceOptions) {
    * (never overwriting another upload and its token), and not the id of a deleted image, whose
    * tombstone would make workers take the new sizes back. Returns the id.
    */
-  async function storeOriginal(bytes: Buffer, contentType: string, tokenHash: string): Promise<string> {
+  async function storeOriginal(bytes: Buffer, contentType: string, tokenHash: string, extra: Record<string, string>): Promise<string> {
     for (let attempt = 1; attempt <= MAX_ID_ATTEMPTS; attempt++) {
       const id = generateId();
       const key = objectKey('original', id);
       const [created, tombstone] = await Promise.all([
-        storage.create(key, bytes, { contentType, metadata: { [TOKEN_METADATA]: tokenHash } }),
+        storage.create(key, bytes, { contentType, metadata: { [TOKEN_METADATA]: tokenHash, ...extra } }),
         storage.head(tombstoneKey(id)),
       ]).catch(storageError);
       if (created && !tombstone) return id;
@@ -172,7 +199,7 @@ export function createImageService(options: ImageServiceOptions) {
   /** A variant that is missing while its original exists and has not failed is still pending. */
   async function isPending(id: string): Promise<boolean> {
     const [original, failure] = await Promise.all([storage.head(objectKey('original', id)), storage.head(failureKey(id))]);
-    return original !== null && failure === null;
+    return original !== null && !isExpired(original.metadata) && failure === null;
   }
 
   /** The 404 for a missing object: with Retry-After when it is a size still being made. */
@@ -183,12 +210,49 @@ export function createImageService(options: ImageServiceOptions) {
     throw new HttpError('notFound');
   }
 
-  async function read(id: string, kind: ImageKind, conditions: ReadConditions): Promise<ReadResult> {
-    return (await storage.read(objectKey(kind, id), conditions).catch(storageError)) ?? missing(id, kind);
+  /** The keys that may answer a read: the accepted WebP/AVIF copies, best first, then the size itself. */
+  const candidates = (id: string, kind: ImageKind, alternates: readonly AlternateFormat[]): string[] =>
+    kind === 'original' ? [objectKey(kind, id)] : [...alternates.map((format) => alternateKey(format, kind, id)), objectKey(kind, id)];
+
+  /** An expired image answers exactly as a missing one, from the object's own metadata, before any sweep. */
+  function unexpired(info: ObjectInfo): ObjectInfo {
+    if (isExpired(info.metadata)) throw new HttpError('notFound');
+    return info;
   }
 
-  async function head(id: string, kind: ImageKind) {
-    return (await storage.head(objectKey(kind, id)).catch(storageError)) ?? missing(id, kind);
+  async function read(
+    id: string,
+    kind: ImageKind,
+    conditions: ReadConditions,
+    alternates: readonly AlternateFormat[] = [],
+  ): Promise<ReadResult> {
+    const conditional = conditions.ifNoneMatch !== undefined || conditions.ifModifiedSince !== undefined;
+    for (const key of candidates(id, kind, alternates)) {
+      if (conditional) {
+        // A 304 from storage carries no metadata: the expiry is checked on a HEAD first.
+        const info = await storage.head(key).catch(storageError);
+        if (!info) continue;
+        if (isNotModified(unexpired(info), conditions)) return { status: 'not-modified' };
+        const result = await storage.read(key, conditions.range && { range: conditions.range }).catch(storageError);
+        if (result) return result;
+        continue;
+      }
+      const result = await storage.read(key, conditions).catch(storageError);
+      if (result?.status === 'found' && isExpired(result.info.metadata)) {
+        result.body.destroy();
+        throw new HttpError('notFound');
+      }
+      if (result) return result;
+    }
+    return missing(id, kind);
+  }
+
+  async function head(id: string, kind: ImageKind, alternates: readonly AlternateFormat[] = []) {
+    for (const key of candidates(id, kind, alternates)) {
+      const info = await storage.head(key).catch(storageError);
+      if (info) return unexpired(info);
+    }
+    return missing(id, kind);
   }
 
   async function status(id: string): Promise<ImageStatus> {
@@ -197,7 +261,12 @@ export function createImageService(options: ImageServiceOptions) {
       storage.readBuffer(failureKey(id)),
       ...VARIANTS.map((variant) => storage.head(objectKey(variant.name, id))),
     ]).catch(storageError);
-    if (!original) throw new HttpError('notFound');
+    if (!original || isExpired(original.metadata)) throw new HttpError('notFound');
+    const copies = await Promise.all(
+      VARIANTS.map((variant, index) =>
+        variants[index] ? Promise.all(ALTERNATE_FORMATS.map((format) => storage.head(alternateKey(format, variant.name, id)))) : [],
+      ),
+    ).catch(storageError);
     let reason = 'failed';
     if (failure) {
       try {
@@ -212,7 +281,13 @@ export function createImageService(options: ImageServiceOptions) {
         return [variant.name, failure ? { state: 'failed', reason } : { state: 'pending' }];
       }),
     ) as Record<VariantName, VariantState>;
-    return { id, sizes };
+    const formats = Object.fromEntries(
+      VARIANTS.map((variant, index) => [
+        variant.name,
+        [variants[index]?.contentType, ...(copies[index] ?? []).map((copy) => copy?.contentType)].filter((type) => type !== undefined),
+      ]),
+    ) as Record<VariantName, string[]>;
+    return { id, sizes, formats, expires_at: expiresAtOf(original.metadata)?.toISOString() ?? null };
   }
 
   /**
@@ -240,9 +315,11 @@ export function createImageService(options: ImageServiceOptions) {
     }
     // Variants first, original last: until the original is gone the token still works, so a
     // delete interrupted halfway can simply be sent again.
-    await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(failureKey(id))]).catch(
-      storageError,
-    );
+    await Promise.all([
+      ...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))),
+      ...allAlternateKeys(id).map((key) => storage.delete(key)),
+      storage.delete(failureKey(id)),
+    ]).catch(storageError);
     await storage.delete(objectKey('original', id)).catch(storageError);
     log.info({ id, repeated: original === null }, 'image deleted');
   }

@@ -107,6 +107,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       metrics,
       limits,
       keepOriginalMetadata: env.IMGR_KEEP_ORIGINAL_METADATA,
+      expiry: { defaultSeconds: env.IMGR_DEFAULT_EXPIRES_IN_S, maxSeconds: env.IMGR_MAX_EXPIRES_IN_S },
     });
     const webDir = role === 'all' ? defaultWebDir(config) : undefined;
     if (role === 'all' && !webDir) logger.warn('web page not built (npm run build): serving the API only');
@@ -182,6 +183,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       concurrency: env.IMGR_WORKER_CONCURRENCY,
       maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
       limits,
+      modernFormats: env.IMGR_MODERN_FORMATS,
     });
     drainWorker = resizer.drain;
     void storageInit.then(() =>

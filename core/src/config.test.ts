@@ -54,6 +54,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the copies to make and the expiry bounds, refusing a default above the maximum', () => {
+    const defaults = loadConfig({}, 'all').env;
+    expect(defaults.IMGR_MODERN_FORMATS).toEqual(['webp', 'avif']);
+    expect([defaults.IMGR_DEFAULT_EXPIRES_IN_S, defaults.IMGR_MAX_EXPIRES_IN_S]).toEqual([0, 15_552_000]);
+    expect(loadConfig({ IMGR_MODERN_FORMATS: 'none' }, 'all').env.IMGR_MODERN_FORMATS).toEqual([]);
+    expect(loadConfig({ IMGR_MODERN_FORMATS: ' WebP ' }, 'all').env.IMGR_MODERN_FORMATS).toEqual(['webp']);
+    expect(() => loadConfig({ IMGR_MODERN_FORMATS: 'webp,jxl' }, 'all')).toThrow(/IMGR_MODERN_FORMATS/);
+    expect(() => loadConfig({ IMGR_DEFAULT_EXPIRES_IN_S: '60' }, 'all')).toThrow(/IMGR_DEFAULT_EXPIRES_IN_S/);
+    expect(() => loadConfig({ IMGR_DEFAULT_EXPIRES_IN_S: '86400', IMGR_MAX_EXPIRES_IN_S: '3600' }, 'all')).toThrow(
+      /invalid IMGR_DEFAULT_EXPIRES_IN_S: expected at most IMGR_MAX_EXPIRES_IN_S/,
+    );
+  });
+
   it('returns a frozen configuration', () => {
     const config = loadConfig({}, 'all');
     expect(Object.isFrozen(config)).toBe(true);

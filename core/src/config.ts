@@ -90,6 +90,24 @@ const envSchema = z
     IMGR_SWEEP_TIMEOUT_S: intFrom(0, 86_400).default(0),
     // Single-machine mode runs the sweep itself: once at start, then every this many seconds (0: never).
     IMGR_SWEEP_INTERVAL_S: intFrom(0, 86_400).default(300),
+    // Expiry of uploads that do not ask for one (0: never) and the longest a client may ask for.
+    IMGR_DEFAULT_EXPIRES_IN_S: intFrom(0, 180 * 86_400)
+      .refine((seconds) => seconds === 0 || seconds >= 300, '0 (never) or 300 to 15552000 seconds')
+      .default(0),
+    IMGR_MAX_EXPIRES_IN_S: intFrom(300, 180 * 86_400).default(180 * 86_400),
+    // WebP and AVIF copies of every still image's sizes, served by Accept (docs/operations.md, "Modern formats").
+    // A comma list of webp and avif, or none: AVIF is about two thirds of the copies' CPU.
+    IMGR_MODERN_FORMATS: z
+      .string()
+      .default('webp,avif')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim().toLowerCase())
+          .filter((entry) => entry !== '' && entry !== 'none'),
+      )
+      .refine((entries) => entries.every((entry) => entry === 'webp' || entry === 'avif'), 'a comma list of webp and avif, or none')
+      .transform((entries) => [...new Set(entries)] as ('webp' | 'avif')[]),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).optional(),
     IMGR_PUSHGATEWAY_URL: z.url().optional(),
@@ -103,6 +121,9 @@ const envSchema = z
         path: [hasKey ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
         message: 'set together with its pair (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
       });
+    }
+    if (env.IMGR_DEFAULT_EXPIRES_IN_S > env.IMGR_MAX_EXPIRES_IN_S) {
+      ctx.addIssue({ code: 'custom', path: ['IMGR_DEFAULT_EXPIRES_IN_S'], message: 'at most IMGR_MAX_EXPIRES_IN_S' });
     }
   });
 

@@ -72,6 +72,17 @@ describe('uploading', () => {
     }
   });
 
+  it('sends the expiry chosen on the page with each upload, and none by default', async () => {
+    const { user } = setup();
+    await user.upload(fileInput(), fakeFile('plain.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 1, 'the first upload to start');
+    expect(api.uploads[0]?.expiresIn).toBeUndefined();
+    await user.selectOptions(screen.getByRole('combobox', { name: /delete after/i }), '1 day');
+    await user.upload(fileInput(), fakeFile('short.jpg', 'image/jpeg'));
+    await until(() => api.uploads.length === 2, 'the second upload to start');
+    expect(api.uploads[1]?.expiresIn).toBe('1d');
+  });
+
   it('sends at most `concurrency` files at once and starts the next when one ends', async () => {
     const { user } = setup({ concurrency: 2 });
     await user.upload(fileInput(), [fakeFile('a.png', 'image/png'), fakeFile('b.png', 'image/png'), fakeFile('c.png', 'image/png')]);

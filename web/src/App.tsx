@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Announcer } from './components/announcer.tsx';
 import { DropZone } from './components/drop-zone.tsx';
+import { ExpiryChoice } from './components/expiry-choice.tsx';
 import { MyUploads } from './components/my-uploads.tsx';
 import { UploadCard } from './components/upload-card.tsx';
 import { useHistory } from './hooks/use-history.ts';
@@ -43,7 +44,9 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     };
   }, [api]);
 
+  const [expiresIn, setExpiresIn] = useState('');
   const uploader = useUploader({
+    ...(expiresIn ? { expiresIn } : {}),
     api,
     info,
     announce,
@@ -100,6 +103,7 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
           </p>
         )}
         <DropZone onFiles={uploader.addFiles} accept={acceptAttribute(info)} hint={limitsHint(info)} />
+        <ExpiryChoice value={expiresIn} onChange={setExpiresIn} />
         {uploader.items.length > 0 && (
           <section className="session" aria-labelledby="session-title">
             <div className="section-head">

@@ -39,9 +39,9 @@ describe('resize service', () => {
       return put(...args);
     };
     await service.handle(job('AbCd1234', 1024));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
     await Promise.all([512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
     const sizes = await Promise.all(
       ['big', 'medium', 'small', 'tiny'].map(async (name) => {
         const stored = await storage.readBuffer(`${name}/AbCd1234`);
@@ -205,7 +205,7 @@ describe('resize service across workers', () => {
     };
     await first.handle(uploadJob('AbCd1234', 1024));
     await second.handle(uploadJob('AbCd1234', 512));
-    expect(puts).toBe(4);
+    expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
   });
 
   it('lets a sweep task restore a size even when this worker made the image before', async () => {
@@ -217,5 +217,69 @@ describe('resize service across workers', () => {
     expect(await storage.head('small/AbCd1234')).toBeNull(); // the upload's own late task trusts the memory
     await service.handle(job('AbCd1234', 256)); // the sweep's task (no request id) checks storage
     expect(await storage.head('small/AbCd1234')).not.toBeNull();
+  });
+});
+
+describe('resize service, WebP and AVIF copies', () => {
+  it('writes a WebP and an AVIF copy of each size of a still image, carrying the expiry', async () => {
+    const { storage, service } = setup();
+    const metadata = { 'expires-at': '2030-01-01T00:00:00.000Z' };
+    await storage.put('original/AbCd1234', await solidImage(2000, 1000, 'jpeg'), { contentType: 'image/jpeg', metadata });
+    await service.handle(job('AbCd1234', 1024));
+    for (const size of ['big', 'medium', 'small', 'tiny']) {
+      for (const [key, type, format] of [
+        [`${size}/AbCd1234`, 'image/jpeg', 'jpeg'],
+        [`webp/${size}/AbCd1234`, 'image/webp', 'webp'],
+        [`avif/${size}/AbCd1234`, 'image/avif', 'heif'],
+      ] as const) {
+        const stored = await storage.readBuffer(key);
+        expect(stored?.info.contentType, key).toBe(type);
+        expect(stored?.info.metadata['expires-at'], key).toBe(metadata['expires-at']);
+        expect((await sharp(stored?.body).metadata()).format, key).toBe(format);
+      }
+    }
+  });
+
+  it('makes no copy of an animation, nor of the format the original already has', async () => {
+    const { storage, service } = setup();
+    await storage.put('original/Anim1234', await animatedGif(64, 64, 3, 100), { contentType: 'image/gif' });
+    // Noise, so that AVIF beats the WebP original (a flat WebP is smaller than any AVIF's container).
+    const noise = await sharp({
+      create: { width: 300, height: 200, channels: 3, background: '#888', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
+      .webp({ quality: 95 })
+      .toBuffer();
+    await storage.put('original/Webp1234', noise, { contentType: 'image/webp' });
+    await service.handle(job('Anim1234', 1024));
+    await service.handle(job('Webp1234', 1024));
+    const keys: string[] = [];
+    for await (const object of storage.list('')) keys.push(object.key);
+    expect(keys.filter((key) => key.includes('Anim1234')).sort()).toEqual([
+      'big/Anim1234',
+      'medium/Anim1234',
+      'original/Anim1234',
+      'small/Anim1234',
+      'tiny/Anim1234',
+    ]);
+    expect(keys.filter((key) => key.startsWith('webp/') && key.endsWith('Webp1234'))).toEqual([]);
+    expect(keys.filter((key) => key.startsWith('avif/') && key.endsWith('Webp1234'))).toHaveLength(4);
+  });
+
+  it('writes no copy when IMGR_MODERN_FORMATS is none', async () => {
+    const storage = createMemoryStorage();
+    const service = createResizeService({
+      storage,
+      logger: createLogger('silent'),
+      metrics: createMetrics('worker'),
+      concurrency: 1,
+      maxAttempts: 1,
+      limits: DEFAULT_IMAGE_LIMITS,
+      modernFormats: [],
+    });
+    await storage.put('original/AbCd1234', await solidImage(400, 300, 'png'), { contentType: 'image/png' });
+    await service.handle(job('AbCd1234', 1024));
+    const keys: string[] = [];
+    for await (const object of storage.list('')) keys.push(object.key);
+    expect(keys.sort()).toEqual(['big/AbCd1234', 'medium/AbCd1234', 'original/AbCd1234', 'small/AbCd1234', 'tiny/AbCd1234']);
   });
 });

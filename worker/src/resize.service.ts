@@ -1,4 +1,6 @@
 import {
+  ALTERNATE_FORMATS,
+  type AlternateFormat,
   createLimiter,
   DependencyError,
   detectFormat,
@@ -20,6 +22,7 @@ import {
   type VariantName,
   variantForBox,
 } from '@imgr/core';
+import { takeBackVariants, writeVariants } from './variant-objects.js';
 
 export interface ResizeServiceOptions {
   storage: ObjectStore;
@@ -31,6 +34,8 @@ export interface ResizeServiceOptions {
   maxAttempts: number;
   /** Decode budget and time limit of each render. */
   limits: ImageLimits;
+  /** WebP/AVIF copies written for still images' sizes (IMGR_MODERN_FORMATS); default both. */
+  modernFormats?: readonly AlternateFormat[];
 }
 
 /** What the status route shows for a failed image: fixed wording, never the decoder's text. */
@@ -112,7 +117,9 @@ export function createResizeService(options: ResizeServiceOptions) {
     const rendered = await limit(async () => {
       // Jobs still waiting for a render slot when the worker stops go back to the queue at once.
       if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
-      return renderVariants(original.body, format, missing, options.limits).catch((error: unknown) => {
+      return renderVariants(original.body, format, missing, options.limits, {
+        alternates: options.modernFormats ?? ALTERNATE_FORMATS,
+      }).catch((error: unknown) => {
         // The decoder's own text goes to the log only; the failure record and the status say it in our words.
         const timeout = error instanceof RenderTimeoutError;
         log.warn({ imageId, err: errorMessage(error) }, timeout ? 'render passed its time limit' : 'image cannot be decoded');
@@ -130,13 +137,9 @@ export function createResizeService(options: ResizeServiceOptions) {
     const deleted = () => io(() => storage.head(tombstoneKey(imageId))).then((tombstone) => tombstone !== null);
     if (await deleted()) return 0;
     // Variants are written only after all of them rendered: a reader never sees a half-made set for long.
-    await io(() =>
-      Promise.all(
-        rendered.map((variant) => storage.put(objectKey(variant.name, imageId), variant.body, { contentType: variant.contentType })),
-      ),
-    );
+    await io(() => writeVariants(storage, imageId, rendered, original.info.metadata));
     if (await deleted()) {
-      await io(() => Promise.all(rendered.map((variant) => storage.delete(objectKey(variant.name, imageId)))));
+      await io(() => takeBackVariants(storage, imageId, rendered));
       log.info({ imageId }, 'image deleted during its resize; sizes taken back');
       return 0;
     }

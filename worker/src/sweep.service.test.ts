@@ -22,7 +22,7 @@ describe('sweepMissingVariants', () => {
 
     const later = new Date(Date.now() + 3_600_000);
     const report = await sweepMissingVariants({ storage, queue, logger: createLogger('silent'), minAgeMs: 60_000, now: later });
-    expect(report).toEqual({ originals: 4, complete: 1, tooRecent: 0, failed: 1, requeued: 2, tasks: 6 });
+    expect(report).toEqual({ originals: 4, complete: 1, tooRecent: 0, failed: 1, requeued: 2, tasks: 6, expired: 0 });
     expect(published).toEqual([
       { imageId: 'HalfDone', box: 256 },
       { imageId: 'HalfDone', box: 128 },

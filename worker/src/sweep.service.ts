@@ -1,4 +1,5 @@
 import { errorMessage, FAILURE_PREFIX, type JobQueue, type Logger, type ObjectStore, VARIANTS, type VariantName } from '@imgr/core';
+import { sweepExpiredImages } from './expiry-sweep.js';
 
 export interface SweepOptions {
   storage: ObjectStore;
@@ -16,6 +17,8 @@ export interface SweepReport {
   failed: number;
   requeued: number;
   tasks: number;
+  /** Images past their expiry, deleted (every key) before the variants are checked. */
+  expired: number;
 }
 
 async function idsUnder(storage: ObjectStore, prefix: string): Promise<Set<string>> {
@@ -32,10 +35,11 @@ async function idsUnder(storage: ObjectStore, prefix: string): Promise<Set<strin
 export async function sweepMissingVariants(options: SweepOptions): Promise<SweepReport> {
   const log = options.logger.child({ component: 'sweep' });
   const cutoff = (options.now ?? new Date()).getTime() - options.minAgeMs;
+  const expired = await sweepExpiredImages({ storage: options.storage, logger: log, ...(options.now && { now: options.now }) });
   const present = new Map<VariantName, Set<string>>();
   for (const variant of VARIANTS) present.set(variant.name, await idsUnder(options.storage, variant.name));
   const failed = await idsUnder(options.storage, FAILURE_PREFIX);
-  const report: SweepReport = { originals: 0, complete: 0, tooRecent: 0, failed: 0, requeued: 0, tasks: 0 };
+  const report: SweepReport = { originals: 0, complete: 0, tooRecent: 0, failed: 0, requeued: 0, tasks: 0, expired };
 
   for await (const original of options.storage.list('original/')) {
     const id = original.key.slice('original/'.length);

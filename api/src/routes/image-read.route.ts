@@ -2,6 +2,7 @@ import { type ByteRange, type ImageKind, isImageId, isNotModified, isVariantName
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
+import { acceptedAlternates, varyOnAccept } from '../negotiation.js';
 
 export const ORIGINAL_PATH = '/image/:id';
 export const VARIANT_PATH = '/image/:id/:size';
@@ -71,10 +72,13 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
       ifModifiedSince: parseDate(request.headers['if-modified-since']),
     };
     const rangeHeader = request.method === 'GET' ? request.headers.range : undefined;
+    // Sizes are negotiated (WebP/AVIF copies by Accept); originals are served as uploaded.
+    const alternates = kind === 'original' ? [] : acceptedAlternates(request.headers.accept);
+    if (kind !== 'original') varyOnAccept(reply);
 
     // HEAD, and ranges (which need the size first), start from the object's metadata.
     if (request.method === 'HEAD' || rangeHeader !== undefined) {
-      const info = await images.head(id, kind);
+      const info = await images.head(id, kind, alternates);
       if (isNotModified(info, conditions)) return notModified(reply, info.etag);
       setObjectHeaders(reply, info);
       if (request.method === 'HEAD') return reply.send();
@@ -84,7 +88,7 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
         return reply.status(416).send();
       }
       if (range !== undefined) {
-        const partial = await images.read(id, kind, { range });
+        const partial = await images.read(id, kind, { range }, alternates);
         if (partial.status === 'found') {
           // A store that ignored the range sent the whole object: a plain 200, as RFC 9110 allows.
           if (!partial.range) return reply.send(partial.body);
@@ -97,7 +101,7 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
       }
     }
 
-    const result = await images.read(id, kind, conditions);
+    const result = await images.read(id, kind, conditions, alternates);
     if (result.status === 'not-modified') return notModified(reply, conditions.ifNoneMatch);
     setObjectHeaders(reply, result.info);
     return reply.send(result.body);

@@ -7,6 +7,14 @@ import type { ImageService } from '../image.service.js';
 import { armBodyDeadline, watchBodyRate } from '../slow-body.js';
 import { createUploadBufferPool, type UploadBufferPool } from '../upload-buffers.js';
 
+/** Optional form field (or query parameter) asking for the upload to expire: `3600`, `90m`, `7d` (core/src/expiry.ts). */
+export const EXPIRES_IN_FIELD = 'expires_in';
+
+function expiresInOfQuery(query: unknown): string | undefined {
+  const value = (query as Record<string, unknown> | undefined)?.[EXPIRES_IN_FIELD];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Bytes of multipart framing and other fields allowed on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
@@ -86,14 +94,22 @@ function readPart(part: MultipartFile, collector: PartCollector | undefined): Pr
 }
 
 /** The bytes of the first file part named `file`; other parts are read past and ignored, as the original did. */
-async function readFileField(request: FastifyRequest, maxUploadBytes: number, pool: UploadBufferPool): Promise<Buffer | undefined> {
+async function readFileField(
+  request: FastifyRequest,
+  maxUploadBytes: number,
+  pool: UploadBufferPool,
+): Promise<{ bytes: Buffer | undefined; expiresIn: string | undefined }> {
   let bytes: Buffer | undefined;
+  let expiresIn: string | undefined;
   // The file is smaller than the whole body; onRequest already refused bodies declared too large.
   const declared = Number(request.headers['content-length']);
   const capacity = Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, maxUploadBytes) : undefined;
   try {
     for await (const part of request.parts({ limits: { files: MAX_FILE_PARTS } })) {
-      if (part.type !== 'file') continue;
+      if (part.type !== 'file') {
+        if (part.fieldname === EXPIRES_IN_FIELD) expiresIn = String(part.value);
+        continue;
+      }
       const wanted = part.fieldname === 'file' && bytes === undefined;
       const body = await readPart(part as MultipartFile, wanted ? new PartCollector(capacity, pool) : undefined);
       if (wanted) bytes = body;
@@ -101,7 +117,7 @@ async function readFileField(request: FastifyRequest, maxUploadBytes: number, po
   } catch (error) {
     throw multipartError(error);
   }
-  return bytes;
+  return { bytes, expiresIn };
 }
 
 export interface UploadRouteOptions {
@@ -171,10 +187,12 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
       if (slot) slot.handling = true;
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
-        const bytes = await readFileField(request, options.maxUploadBytes, buffers);
+        const form = await readFileField(request, options.maxUploadBytes, buffers);
+        const bytes = form.bytes;
         if (bytes === undefined || bytes.length === 0) throw new HttpError('missingFile');
         try {
-          const result = await options.images.upload(bytes, { requestId: request.id });
+          const expiresIn = form.expiresIn ?? expiresInOfQuery(request.query);
+          const result = await options.images.upload(bytes, { requestId: request.id }, expiresIn);
           return reply.status(201).send(result);
         } finally {
           // Stored (or refused) and answered: nothing reads these bytes any more.

@@ -2,6 +2,7 @@ import sharp, { type ResizeOptions, type Sharp } from 'sharp';
 import type { VariantName } from '../sizes.js';
 import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
+import { type AlternateFormat, alternatesFor, encodeAlternates, type RenderedAlternate } from './modern-formats.js';
 
 export interface VariantSpec {
   name: VariantName;
@@ -13,6 +14,13 @@ export interface RenderedVariant extends VariantSpec {
   contentType: string;
   width: number;
   height: number;
+  /** WebP/AVIF copies of this size, when asked for and smaller (modern-formats.ts). */
+  alternates: RenderedAlternate[];
+}
+
+export interface RenderOptions {
+  /** WebP/AVIF copies of still images to encode from the same decode (none by default). */
+  alternates?: readonly AlternateFormat[];
 }
 
 export interface ResizerTuning {
@@ -81,17 +89,24 @@ export async function renderVariants(
   format: ImageFormat,
   wanted: readonly VariantSpec[],
   limits: ImageLimits,
+  options: RenderOptions = {},
 ): Promise<RenderedVariant[]> {
   if (wanted.length === 0) return [];
   try {
-    return await render(input, format, wanted, limits);
+    return await render(input, format, wanted, limits, options);
   } catch (error) {
     if (timedOut(error)) throw new RenderTimeoutError(`render passed its ${limits.renderTimeoutSeconds} s limit`, { cause: error });
     throw error;
   }
 }
 
-async function render(input: Buffer, format: ImageFormat, wanted: readonly VariantSpec[], limits: ImageLimits): Promise<RenderedVariant[]> {
+async function render(
+  input: Buffer,
+  format: ImageFormat,
+  wanted: readonly VariantSpec[],
+  limits: ImageLimits,
+  options: RenderOptions,
+): Promise<RenderedVariant[]> {
   const sorted = [...wanted].sort((a, b) => b.box - a.box);
   const largest = sorted[0] as VariantSpec;
   const header = await sharp(input, HEADER_ONLY).metadata();
@@ -116,16 +131,42 @@ async function render(input: Buffer, format: ImageFormat, wanted: readonly Varia
   const uprightWidth = (quarterTurn ? frameHeight : header.width) ?? raw.width;
   const uprightHeight = (quarterTurn ? header.width : frameHeight) ?? raw.height;
   const animation = animated ? { loop: header.loop, delay: header.delay } : undefined;
+  const alternateFormats = alternatesFor(format, animated).filter((alternate) => options.alternates?.includes(alternate));
   return Promise.all(
     sorted.map(async (spec) => {
       const target = fitDimensions(uprightWidth, uprightHeight, spec.box);
       const scaled = animated
         ? await scaleStrip(decoded.data, raw, target, frames, timeout)
-        : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
-      const { data, info } = await encode(scaled, format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
-      return { ...spec, body: data, contentType: IMAGE_FORMATS[format], width: info.width, height: info.pageHeight ?? info.height };
+        : alternateFormats.length > 0
+          ? await scaledOnce(decoded.data, raw, target, timeout)
+          : sharp(decoded.data, { raw }).resize({ ...target, fit: 'fill' });
+      const { data, info } = await encode(scaled.clone(), format, animation).timeout(timeout).toBuffer({ resolveWithObject: true });
+      const alternates = await encodeAlternates(scaled, alternateFormats, data.length, timeout);
+      return {
+        ...spec,
+        body: data,
+        contentType: IMAGE_FORMATS[format],
+        width: info.width,
+        height: info.pageHeight ?? info.height,
+        alternates,
+      };
     }),
   );
+}
+
+/** The size's pixels, scaled once: the encoders of its format and of its copies all start from them. */
+async function scaledOnce(
+  data: Buffer,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  target: { width: number; height: number },
+  timeout: { seconds: number },
+): Promise<Sharp> {
+  const pixels = await sharp(data, { raw })
+    .resize({ ...target, fit: 'fill' })
+    .timeout(timeout)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(pixels.data, { raw: { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels } });
 }
 
 /** Scales the decoded strip of frames as one image, then hands it on as `frames` pages of the target size. */

@@ -15,6 +15,8 @@ export interface UploaderOptions {
   /** Files sent at the same time (3): more would only split the same bandwidth. */
   concurrency?: number;
   backoff?: BackoffOptions;
+  /** `expires_in` sent with each upload; unset: the server's default. */
+  expiresIn?: string;
 }
 
 export interface Uploader {
@@ -37,13 +39,21 @@ function toItemError(error: unknown): ItemError {
 let nextKey = 0;
 
 /** The uploads of this visit: queueing, sending with progress, then following the resizing. */
-export function useUploader({ api, info, announce, onUploaded, concurrency = 3, backoff = DEFAULT_BACKOFF }: UploaderOptions): Uploader {
+export function useUploader({
+  api,
+  info,
+  announce,
+  onUploaded,
+  concurrency = 3,
+  backoff = DEFAULT_BACKOFF,
+  expiresIn,
+}: UploaderOptions): Uploader {
   const [items, dispatch] = useReducer(uploadsReducer, []);
   const limiter = useMemo(() => createLimiter(concurrency), [concurrency]);
   const controllers = useRef(new Map<string, AbortController>());
   // Callbacks read the latest values through refs, so the functions handed to children stay stable.
-  const latest = useRef({ items, info, announce, onUploaded });
-  latest.current = { items, info, announce, onUploaded };
+  const latest = useRef({ items, info, announce, onUploaded, expiresIn });
+  latest.current = { items, info, announce, onUploaded, expiresIn };
 
   useEffect(() => {
     const running = controllers.current;
@@ -101,6 +111,7 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
             dispatch({ type: 'progress', key, sent, total });
           },
           signal,
+          latest.current.expiresIn,
         );
       }).then(
         (upload) => {

@@ -79,7 +79,14 @@ export interface ImgrApi {
   /** Absolute URL of a path or of a URL the server returned. */
   url(path: string): string;
   info(): Promise<ServerInfo>;
-  upload(file: Blob, name: string, onProgress: (sent: number, total: number) => void, signal?: AbortSignal): Promise<UploadResponse>;
+  /** `expiresIn`: the API's `expires_in` (`1h`, `7d`); absent, the server's default. */
+  upload(
+    file: Blob,
+    name: string,
+    onProgress: (sent: number, total: number) => void,
+    signal?: AbortSignal,
+    expiresIn?: string,
+  ): Promise<UploadResponse>;
   /** `null` when the server has no status route (the original API); throws ApiError on transient failures. */
   status(id: string): Promise<ImageStatus | null>;
   probe(url: string): Promise<ProbeResult>;
@@ -188,11 +195,12 @@ export function createHttpApi(base: string): ImgrApi {
       }
     },
 
-    upload(file, name, onProgress, signal) {
+    upload(file, name, onProgress, signal, expiresIn) {
       // XMLHttpRequest because fetch reports no upload progress.
       return new Promise<UploadResponse>((resolve, reject) => {
         const xhr = new XMLHttpRequest();
         const form = new FormData();
+        if (expiresIn) form.append('expires_in', expiresIn);
         form.append('file', file, name);
         xhr.open('POST', url('image'));
         xhr.setRequestHeader('Accept', 'application/json');

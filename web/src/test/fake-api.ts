@@ -6,6 +6,7 @@ export interface PendingUpload {
   file: Blob;
   name: string;
   signal: AbortSignal | undefined;
+  expiresIn: string | undefined;
   progress(sent: number, total: number): void;
   succeed(response?: Partial<UploadResponse>): UploadResponse;
   fail(error: ApiError): void;
@@ -39,13 +40,14 @@ export class FakeApi implements ImgrApi {
     return this.info_;
   }
 
-  upload(file: Blob, name: string, onProgress: (sent: number, total: number) => void, signal?: AbortSignal) {
+  upload(file: Blob, name: string, onProgress: (sent: number, total: number) => void, signal?: AbortSignal, expiresIn?: string) {
     return new Promise<UploadResponse>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(new ApiError('aborted', 'Cancelled.')));
       this.uploads.push({
         file,
         name,
         signal,
+        expiresIn,
         progress: onProgress,
         succeed: (overrides = {}) => {
           const id = overrides.id ?? `img${String(++this.counter).padStart(5, '0')}`;
