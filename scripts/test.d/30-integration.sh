@@ -13,6 +13,9 @@ need_apt faketime faketime
 scripts/services/minio.sh up
 eval "$(node scripts/services/minio-sts.mjs "${MINIO_PORT:-9300}")"
 export IMGR_TEST_MINIO_ENDPOINT=http://127.0.0.1:${MINIO_PORT:-9300}
+# SeaweedFS's S3 gateway: the storage contract on a third server (first run builds it, ~10 min).
+scripts/services/seaweedfs.sh up
+export IMGR_TEST_SEAWEED_ENDPOINT=http://127.0.0.1:${SEAWEED_PORT:-8333}
 node tests/fixtures/make-fixtures.mjs
 # exiftool reads what metadata a stored original still carries (Debian package, installed once).
 command -v exiftool >/dev/null || { apt-get update -qq && apt-get install -y -qq libimage-exiftool-perl; }
