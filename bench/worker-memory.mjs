@@ -1,7 +1,7 @@
 // The worker's peak resident memory under its worst legitimate backlog: as many of the largest images
 // the API accepts (25 MiB, 49 Mpx JPEGs) as the worker's prefetch lets it hold, against real RabbitMQ and
 // S3, with the Nomad job's concurrency and prefetch. Prints the peak beside the job's memory limit.
-// Usage: node bench/worker-memory.mjs [count]   (after npm run build; RabbitMQ and Ceph S3 running)
+// Usage: node bench/worker-memory.mjs [count] [jpeg|png]   (after npm run build; RabbitMQ and Ceph S3 running)
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -12,7 +12,10 @@ const job = readFileSync(new URL('../deploy/nomad/imgr.nomad.hcl', import.meta.u
 const jobSetting = (name) => job.match(new RegExp(`${name}\\s*=\\s*"(\\d+)"`))?.[1];
 const workerBlock = job.slice(job.indexOf('task "worker"'));
 const memoryLimitMb = Number(workerBlock.match(/memory\s*=\s*(\d+)/)?.[1]);
-const settings = { IMGR_WORKER_CONCURRENCY: jobSetting('IMGR_WORKER_CONCURRENCY') ?? '2', IMGR_WORKER_PREFETCH: jobSetting('IMGR_WORKER_PREFETCH') ?? '16' };
+const settings = {
+  IMGR_WORKER_CONCURRENCY: jobSetting('IMGR_WORKER_CONCURRENCY') ?? '2',
+  IMGR_WORKER_PREFETCH: jobSetting('IMGR_WORKER_PREFETCH') ?? '16',
+};
 
 const bucket = `imgr-bench-mem-${Date.now().toString(36)}`;
 const env = {
@@ -25,10 +28,20 @@ const env = {
 };
 const hwmMb = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
-// 7000 x 7000 of noise at quality 90: 49 Mpx (under the 50 Mpx limit) in ~23 MB (under 25 MiB).
-const photo = await sharp({ create: { width: 7000, height: 7000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 20 } } })
-  .jpeg({ quality: 90 })
-  .toBuffer();
+// jpeg: 7000 x 7000 of noise at quality 90, 49 Mpx (under the 50 Mpx limit) in ~23 MB (under 25 MiB): the
+// largest transfer. png: 7000 x 7000 with alpha, 49 Mpx in a few MB, decoded whole (PNG has no
+// shrink-on-load): the largest decode.
+const kind = process.argv[3] ?? 'jpeg';
+const noise = sharp({
+  create: { width: 7000, height: 7000, channels: kind === 'png' ? 4 : 3, noise: { type: 'gaussian', mean: 128, sigma: 20 } },
+});
+const photo =
+  kind === 'png'
+    ? await sharp(await noise.resize(700, 700).png().toBuffer())
+        .resize(7000, 7000, { kernel: 'nearest' })
+        .png()
+        .toBuffer()
+    : await noise.jpeg({ quality: 90 }).toBuffer();
 
 const api = await startImgr('api', env);
 // The worker starts with no backlog and the API's uploads queue up first: it then receives `prefetch` at once.
@@ -38,7 +51,7 @@ await Promise.all(
     while (ids.length < count) {
       ids.push('');
       const form = new FormData();
-      form.append('file', new Blob([photo]), 'large.jpg');
+      form.append('file', new Blob([photo]), `large.${kind}`);
       const response = await fetch(`${api.url}/image`, { method: 'POST', body: form });
       if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
       ids[ids.indexOf('')] = (await response.json()).id;
@@ -62,6 +75,7 @@ await api.stop();
 console.log(
   JSON.stringify({
     images: count,
+    kind,
     bytesEach: photo.length,
     ...settings,
     workerIdleMb: Math.round(idleMb),
