@@ -21,7 +21,11 @@ NET=imgr-lab
 SUBNET=10.213.8.0/24
 GATEWAY=10.213.8.1
 VM_IMAGE=imgr-lab-vm:bookworm
-TAG=lab1
+# The images are built from this checkout and tagged with its commit, as the pipeline tags them
+# (uncommitted changes to what the images are built from give a -dirty suffix and a rebuild every time).
+IMAGE_SOURCES=(package.json package-lock.json tsconfig.base.json tsconfig.json core api worker cli web deploy/docker)
+TAG=$(git -C "$REPO" rev-parse --short=12 HEAD)
+[ -z "$(git -C "$REPO" status --porcelain -- "${IMAGE_SOURCES[@]}")" ] || TAG="$TAG-dirty"
 # name -> bridge address, vxlan100 address
 declare -A MGMT=([provider]=10.213.8.2 [vm1]=10.213.8.11 [vm2]=10.213.8.12 [vm3]=10.213.8.13)
 declare -A VXL=([provider]=172.16.0.2/16 [vm1]=172.16.1.10/16 [vm2]=172.16.1.11/16 [vm3]=172.16.1.12/16)
@@ -65,11 +69,12 @@ build_images() {
   log "building $VM_IMAGE ($(nomad version | head -1), $(consul version | head -1))"
   docker build -q -t "$VM_IMAGE" "$LAB/ctx" >/dev/null
   # Application images as the pipeline builds them, under the tag the deploy names.
-  if ! docker image inspect "ghcr.io/imgr/imgr:$TAG" >/dev/null 2>&1; then
+  if ! docker image inspect "ghcr.io/imgr/imgr:$TAG" >/dev/null 2>&1 || [ "${TAG%-dirty}" != "$TAG" ]; then
+    log "building the application images of $TAG"
     "$REPO/scripts/docker/make-base-images.sh"
-    SKIP_BUILDKIT=1 SKIP_CACHE_CHECK=1 IMGR_TEST_OUT="$LAB/out" bash "$REPO/tests/docker/build-images.sh" >&2
-    docker tag imgr:test "ghcr.io/imgr/imgr:$TAG"
-    docker tag imgr-web:test "ghcr.io/imgr/imgr-web:$TAG"
+    # Built straight under the deploy's names: imgr:test belongs to the other test steps.
+    SKIP_BUILDKIT=1 SKIP_CACHE_CHECK=1 IMGR_TEST_OUT="$LAB/out" IMGR_IMAGE="ghcr.io/imgr/imgr:$TAG" \
+      IMGR_WEB_IMAGE="ghcr.io/imgr/imgr-web:$TAG" bash "$REPO/tests/docker/build-images.sh" >&2
   fi
   # The ingress job names haproxy:2.8.10-alpine; no registry here, so a stand-in under that tag.
   if ! docker image inspect haproxy:2.8.10-alpine >/dev/null 2>&1; then
@@ -249,7 +254,9 @@ load_images() { # after Docker is on the VMs: what a registry pull would give
   local n
   for n in $HOSTS; do
     [ "$n" = provider ] && continue
-    docker save "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr-web:$TAG" haproxy:2.8.10-alpine | on "$n" docker load -q >&2
+    # docker exec -i: without it the VM's `docker load` reads an empty stdin and fails on a missing
+    # `repositories` file (its fallback for archives without manifest.json).
+    docker save "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr-web:$TAG" haproxy:2.8.10-alpine | on_stdin "$n" docker load -q >&2
   done
 }
 
