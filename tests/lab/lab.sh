@@ -6,11 +6,13 @@
 #             consul and nomad installed from the binaries on PATH, unconfigured; no Docker
 # all on a private Docker bridge. Then site.yml (twice), nomad-variables.yml and deploy.yml over SSH through
 # the bastion, from a copy of deploy/ansible with only inventory.yml, group_vars and vault.yml filled in.
-# Not yet here: the failure scenarios under client load (README.md in this folder lists them).
+# Then the failure scenarios under a bounded client load through the floating IP (scenarios.sh), whose
+# figures go to one JSON results file.
 #
-# usage: tests/lab/lab.sh up|provision|down|all
+# usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|down|all
 # env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
-#        LAB_KEEP=1 (all: leave the lab running at the end)
+#        LAB_KEEP=1 (all: leave the lab running at the end), LAB_RESULTS (results file,
+#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8)
 # Never builds or downloads nomad/consul: without them on PATH it prints a skip line and exits 0.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -260,6 +262,9 @@ load_images() { # after Docker is on the VMs: what a registry pull would give
   done
 }
 
+# shellcheck source=tests/lab/scenarios.sh
+. "$HERE/scenarios.sh"
+
 up() {
   have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
   mkdir -p "$LAB/out"
@@ -274,17 +279,29 @@ up() {
 }
 
 provision() {
+  local t0 changed
   write_operator_files
+  : > "$LAB/out/figures.jsonl"
+  t0=$(now)
   playbook site.yml || die "site.yml (first run) failed: see $LAB/out/site.log"
+  figure provision site_first_run_s "$(seconds_since "$t0")" s "first site.yml on VMs without Docker (Docker installed, agents configured and joined)"
   cp "$LAB/out/site.log" "$LAB/out/site-1.log"
+  t0=$(now)
   playbook site.yml || die "site.yml (second run) failed"
-  grep -E '^vm[0-9].*changed=[1-9]' "$LAB/out/site.log" && die "second site.yml run changed something"
+  figure provision site_second_run_s "$(seconds_since "$t0")" s "second site.yml run"
+  changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
+  figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
+  [ "$changed" -eq 0 ] || die "second site.yml run changed something"
   on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
   load_images
-  playbook playbooks/deploy.yml -e imgr_image_tag=$TAG || die "deploy.yml failed"
+  t0=$(now)
+  playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG" || die "deploy.yml failed"
+  figure provision first_deploy_s "$(seconds_since "$t0")" s "first deploy.yml (imgr-ingress, imgr, imgr-sweep)"
   on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad job status >&2
+  wait_whole 180 || die "the service is not whole after the first deploy"
+  write_results
 }
 
 down() {
@@ -297,12 +314,14 @@ down() {
 case "${1:-all}" in
   up) up ;;
   provision) provision ;;
+  scenarios) shift; run_scenarios "$@" ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
     [ "${LAB_KEEP:-0}" = 1 ] || trap down EXIT
     up
     provision
+    run_scenarios
     ;;
-  *) echo "usage: $0 up|provision|down|all" >&2; exit 2 ;;
+  *) echo "usage: $0 up|provision|scenarios [NAME...]|down|all" >&2; exit 2 ;;
 esac
