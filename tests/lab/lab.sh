@@ -9,7 +9,7 @@
 # Then the failure scenarios under a bounded client load through the floating IP (scenarios.sh), whose
 # figures go to one JSON results file.
 #
-# usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|down|all
+# usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|site [ARGS...]|down|all
 # env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
 #        LAB_KEEP=1 (all: leave the lab running at the end), LAB_RESULTS (results file,
 #        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8)
@@ -315,6 +315,9 @@ case "${1:-all}" in
   up) up ;;
   provision) provision ;;
   scenarios) shift; run_scenarios "$@" ;;
+  # The deploy files copied again and site.yml re-run on the running lab, e.g. after a role change or
+  # with -e keepalived_vrrp_version=2 -e keepalived_advert_int=1.
+  site) shift; write_operator_files; playbook site.yml "$@" ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
@@ -323,5 +326,5 @@ case "${1:-all}" in
     provision
     run_scenarios
     ;;
-  *) echo "usage: $0 up|provision|scenarios [NAME...]|down|all" >&2; exit 2 ;;
+  *) echo "usage: $0 up|provision|scenarios [NAME...]|site [ARGS...]|down|all" >&2; exit 2 ;;
 esac
