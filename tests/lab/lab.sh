@@ -296,6 +296,8 @@ provision() {
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
   load_images
+  # The scenarios build their versions from this tag, whatever the checkout's commit is by then.
+  echo "$TAG" > "$LAB/image-tag"
   t0=$(now)
   playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG" || die "deploy.yml failed"
   figure provision first_deploy_s "$(seconds_since "$t0")" s "first deploy.yml (imgr-ingress, imgr, imgr-sweep)"

@@ -8,6 +8,8 @@
 
 PROVIDER_NOMAD=(env NOMAD_ADDR=http://127.0.0.1:4646 nomad)
 LOAD_RATE=${LAB_LOAD_RATE:-8}
+# The tag provision deployed (the checkout may have moved on since).
+base_tag() { cat "$LAB/image-tag" 2>/dev/null || echo "$TAG"; }
 
 nomadp() { on provider "${PROVIDER_NOMAD[@]}" "$@"; }
 now() { date +%s.%N; }
@@ -100,10 +102,11 @@ other_vm() { vms | grep -vx "$1" | head -1; }
 
 # Images of the same build under another tag, loaded into the VMs: a new version to roll out.
 retag_on_vms() { # retag_on_vms NEWTAG
-  local n
+  local n base
+  base=$(base_tag)
   for n in $(vms); do
-    on "$n" docker tag "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr:$1"
-    on "$n" docker tag "ghcr.io/imgr/imgr-web:$TAG" "ghcr.io/imgr/imgr-web:$1"
+    on "$n" docker tag "ghcr.io/imgr/imgr:$base" "ghcr.io/imgr/imgr:$1"
+    on "$n" docker tag "ghcr.io/imgr/imgr-web:$base" "ghcr.io/imgr/imgr-web:$1"
   done
 }
 
@@ -129,30 +132,35 @@ scenario_keepalived_stopped() { # keepalived stopped on the holder: the backup t
 }
 
 scenario_rollout() { # a new version rolled out with canaries and automatic promotion
-  local s=rollout t0
-  retag_on_vms "$TAG-r2"
+  local s=rollout t0 tag
+  tag=$(base_tag)-r2
+  retag_on_vms "$tag"
   load_start $s
   t0=$(now)
-  playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG-r2" || die "$s: deploy.yml failed"
+  playbook playbooks/deploy.yml -e "imgr_image_tag=$tag" || die "$s: deploy.yml failed"
   figure $s deploy_s "$(seconds_since "$t0")" s "deploy.yml run: canaries placed, healthy, auto-promoted, old instances stopped"
   wait_whole 120 || die "$s: not whole after the roll-out"
   load_stop $s
-  [ "$(running_tag)" = "$TAG-r2" ] || die "$s: the job does not run $TAG-r2"
+  [ "$(running_tag)" = "$tag" ] || die "$s: the job does not run $tag"
 }
 
 scenario_broken_version() { # a version whose processes exit at once: the deployment fails and reverts
-  local s=broken_version t0 rc=0 before
+  local s=broken_version t0 rc=0 before base broken
   before=$(running_tag)
+  base=$(base_tag)
+  broken=$base-broken
   mkdir -p "$LAB/broken"
-  printf 'FROM ghcr.io/imgr/imgr:%s\nENTRYPOINT ["/usr/local/bin/node", "-e", "process.exit(3)"]\n' "$TAG" > "$LAB/broken/Dockerfile"
-  docker build -q -t "ghcr.io/imgr/imgr:$TAG-broken" "$LAB/broken" >/dev/null
-  docker tag "ghcr.io/imgr/imgr-web:$TAG" "ghcr.io/imgr/imgr-web:$TAG-broken"
+  # Its processes exit at once: no canary ever becomes healthy.
+  printf 'FROM ghcr.io/imgr/imgr:%s\nENTRYPOINT ["/usr/local/bin/node", "-e", "process.exit(3)"]\n' "$base" > "$LAB/broken/Dockerfile"
+  docker build -q -t "ghcr.io/imgr/imgr:$broken" "$LAB/broken" >/dev/null
+  docker tag "ghcr.io/imgr/imgr-web:$base" "ghcr.io/imgr/imgr-web:$broken"
+  local n
   for n in $(vms); do
-    docker save "ghcr.io/imgr/imgr:$TAG-broken" "ghcr.io/imgr/imgr-web:$TAG-broken" | on_stdin "$n" docker load -q >/dev/null
+    docker save "ghcr.io/imgr/imgr:$broken" "ghcr.io/imgr/imgr-web:$broken" | on_stdin "$n" docker load -q >/dev/null
   done
   load_start $s
   t0=$(now)
-  playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG-broken" || rc=$?
+  playbook playbooks/deploy.yml -e "imgr_image_tag=$broken" || rc=$?
   [ $rc -ne 0 ] || die "$s: deploy.yml passed with a broken version"
   for _ in $(seq 120); do [ "$(running_tag)" = "$before" ] && break; sleep 2; done
   [ "$(running_tag)" = "$before" ] || die "$s: not reverted to $before"
