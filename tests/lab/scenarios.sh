@@ -31,42 +31,57 @@ figure() { # figure SCENARIO NAME VALUE UNIT WHAT
   log "figure $1.$2 = $3 $4"
 }
 
-# Start the load and the holder sampler for scenario NAME.
-load_start() {
-  local name=$1
-  docker cp "$HERE/load.py" imgr-lab-provider:/root/load.py
-  on provider rm -f "/tmp/stop-$name" "/tmp/load-$name.json"
-  docker exec -d imgr-lab-provider python3 /root/load.py "http://$FLOATING_IP:8081" "/tmp/stop-$name" \
-    "/tmp/load-$name.json" "$LOAD_RATE"
-  rm -f "$LAB/out/stop-$name"
-  (
-    while [ ! -e "$LAB/out/stop-$name" ]; do
-      h=$(holders | tr '\n' ' ')
-      echo "$(date +%s.%N) $(wc -w <<< "$h") $h"
-      sleep 0.2
-    done
-  ) > "$LAB/out/holders-$name.log" &
-  SAMPLER_PID=$!
-  sleep 5 # some uploads stored before the event
+# Watch the floating IP on VM: every address change, timestamped by the VM's kernel clock (the machine's).
+watch_address() { # watch_address SCENARIO VM
+  docker exec -d "imgr-lab-$2" sh -c "echo \$\$ > /root/addrmon.pid; exec ip -ts -o monitor address >> /root/addr-$1.log"
 }
 
-# Stop both, wait for the upload check, record the load figures of NAME.
+# Start the load and the floating-IP watch for scenario NAME.
+load_start() {
+  local name=$1 n
+  docker cp "$HERE/load.py" imgr-lab-provider:/root/load.py
+  on provider rm -f "/tmp/stop-$name" "/tmp/load-$name.json"
+  WATCH_START=$(now)
+  for n in $(vms); do
+    on "$n" rm -f "/root/addr-$name.log"
+    watch_address "$name" "$n"
+  done
+  sleep 0.5
+  for n in $(vms); do
+    if [ -n "$(on "$n" ip -o address show to "$FLOATING_IP")" ]; then HELD_AT_START[$n]=1; else HELD_AT_START[$n]=0; fi
+  done
+  docker exec -d imgr-lab-provider python3 /root/load.py "http://$FLOATING_IP:8081" "/tmp/stop-$name" \
+    "/tmp/load-$name.json" "$LOAD_RATE"
+  sleep 5 # some uploads stored before the event
+}
+declare -A HELD_AT_START=() GONE_AT=()
+
+# Stop the load and the watch, wait for the upload check, record the figures of NAME.
 load_stop() {
-  local name=$1 json max
+  local name=$1 json n specs=() holders_json
   on provider touch "/tmp/stop-$name"
-  touch "$LAB/out/stop-$name"
-  wait "$SAMPLER_PID" 2>/dev/null || true
+  local end_t
+  end_t=$(now)
+  for n in $(vms); do
+    # shellcheck disable=SC2016 # expanded in the VM
+    on "$n" sh -c 'kill "$(cat /root/addrmon.pid)"' 2>/dev/null || true
+    on "$n" cat "/root/addr-$name.log" > "$LAB/out/addr-$name-$n.log" 2>/dev/null || true
+    specs+=("$n:${HELD_AT_START[$n]:-0}:$LAB/out/addr-$name-$n.log${GONE_AT[$n]:+:${GONE_AT[$n]}}")
+  done
+  GONE_AT=()
+  holders_json=$(python3 "$HERE/holders.py" "$FLOATING_IP" "$WATCH_START" "$end_t" "${specs[@]}")
   for _ in $(seq 200); do on provider test -s "/tmp/load-$name.json" && break; sleep 1; done
   json=$(on provider cat "/tmp/load-$name.json") || die "$name: no load result"
   echo "$json" > "$LAB/out/load-$name.json"
-  log "$name load: $(jq -c 'del(.failures, .uploads_lost_ids)' <<< "$json")"
+  log "$name load: $(jq -c 'del(.failures, .uploads_lost_ids)' <<< "$json"); floating IP: $holders_json"
   jq -c '.failures[]' <<< "$json" | head -5 >&2 || true
-  max=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$LAB/out/holders-$name.log")
   figure "$name" failed_requests "$(jq .failed <<< "$json")" requests "requests that failed (connection error, timeout, 5xx) during the scenario"
   figure "$name" total_requests "$(jq .total <<< "$json")" requests "requests sent through the floating IP ($LOAD_RATE/s, one in four an upload)"
   figure "$name" longest_gap_s "$(jq .longest_gap_s <<< "$json")" s "longest time without a successful request"
   figure "$name" uploads_lost "$(jq .uploads_lost <<< "$json")" uploads "accepted uploads ($(jq .uploads_accepted <<< "$json")) without their four sizes 120 s after the load"
-  figure "$name" max_floating_ip_holders "$max" nodes "most VMs holding the floating IP at once ($(wc -l < "$LAB/out/holders-$name.log") samples)"
+  figure "$name" max_floating_ip_holders "$(jq .max_holders <<< "$holders_json")" nodes "most VMs holding the floating IP at once (every address change on every VM, ip monitor)"
+  figure "$name" floating_ip_overlap_s "$(jq .overlap_s <<< "$holders_json")" s "time with the floating IP on two VMs at once"
+  figure "$name" floating_ip_moves "$(jq .moves <<< "$holders_json")" moves "times the floating IP changed holder"
 }
 
 # Every group of the imgr job at its count with passing Consul checks, the ingress on every eligible node.
@@ -194,6 +209,7 @@ scenario_node_crash() { # the holder's VM killed (power cut), then started again
   load_start $s
   t0=$(now)
   docker kill -s KILL "imgr-lab-$holder" >/dev/null
+  GONE_AT[$holder]=$t0
   for _ in $(seq 50); do [ -n "$(on "$other" ip -o address show to "$FLOATING_IP")" ] && break; sleep 0.2; done
   took=$(takeover_after "$other" "$t0") || die "$s: $other never took the floating IP"
   figure $s takeover_s "$took" s "from the kill of the holder ($holder) to 'Entering MASTER STATE' on $other"
@@ -202,6 +218,7 @@ scenario_node_crash() { # the holder's VM killed (power cut), then started again
   figure $s whole_on_one_node_s "$(seconds_since "$t0")" s "from the kill to every imgr instance running and passing on $other"
   t0=$(now)
   docker start "imgr-lab-$holder" >/dev/null
+  watch_address $s "$holder"
   for _ in $(seq 180); do
     [ "$(nomadp node status -json | jq '[.[] | select(.Status == "ready" and .SchedulingEligibility == "eligible")] | length')" -ge 2 ] && break
     sleep 1
@@ -220,6 +237,7 @@ scenario_reboot() { # a reboot without the runbook (drain_on_shutdown), on the s
   docker stop -t 420 "imgr-lab-$node" >/dev/null
   figure $s shutdown_s "$(seconds_since "$t0")" s "orderly shutdown of $node (Nomad's drain_on_shutdown included)"
   docker start "imgr-lab-$node" >/dev/null
+  watch_address $s "$node"
   t0=$(now)
   for _ in $(seq 240); do
     eligible=$(nomadp node status -json | jq -r --arg n "$node" '.[] | select(.Name == $n and .Status == "ready") | .SchedulingEligibility')
