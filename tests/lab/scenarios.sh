@@ -87,7 +87,7 @@ load_stop() {
 # Every group of the imgr job at its count with passing Consul checks, the ingress on every eligible node.
 whole() {
   local want running passing
-  want=$(nomadp job inspect -json imgr 2>/dev/null | jq '[.Job.TaskGroups[].Count] | add') || return 1
+  want=$(nomadp job inspect -json imgr 2>/dev/null | jq '[.TaskGroups[].Count] | add') || return 1
   running=$(nomadp job allocs -json imgr 2>/dev/null | jq '[.[] | select(.ClientStatus == "running" and .DesiredStatus == "run")] | length') || return 1
   passing=0
   for service in imgr-api imgr-worker imgr-web; do
@@ -125,7 +125,7 @@ retag_on_vms() { # retag_on_vms NEWTAG
   done
 }
 
-running_tag() { nomadp job inspect -json imgr | jq -r '.Job.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://'; }
+running_tag() { nomadp job inspect -json imgr | jq -r '.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://'; }
 
 # ---------------------------------------------------------------- scenarios
 
@@ -148,7 +148,7 @@ scenario_keepalived_stopped() { # keepalived stopped on the holder: the backup t
 
 scenario_rollout() { # a new version rolled out with canaries and automatic promotion
   local s=rollout t0 tag
-  tag=$(base_tag)-r2
+  tag=$(base_tag)-r$(date +%s) # a new tag each run: a new job version to roll out
   retag_on_vms "$tag"
   load_start $s
   t0=$(now)
@@ -183,7 +183,7 @@ scenario_broken_version() { # a version whose processes exit at once: the deploy
   figure $s revert_s "$(seconds_since "$t0")" s "from deploy.yml of the broken version to the job reverted to $before and whole"
   load_stop $s
   local sweep
-  sweep=$(nomadp job inspect -json imgr-sweep | jq -r '.Job.TaskGroups[0].Tasks[0].Config.image')
+  sweep=$(nomadp job inspect -json imgr-sweep | jq -r '.TaskGroups[0].Tasks[0].Config.image')
   case "$sweep" in *-broken) die "$s: imgr-sweep was submitted with the broken tag" ;; esac
 }
 
@@ -250,6 +250,42 @@ scenario_reboot() { # a reboot without the runbook (drain_on_shutdown), on the s
   figure $s whole_after_boot_s "$(seconds_since "$t0")" s "from the start of $node to its ingress passing again"
   load_stop $s
 }
+
+scenario_add_remove_node() { # a third VM added with add-node.yml (twice), then removed with remove-node.yml (twice)
+  local s=add_remove_node t0 loader
+  start_host vm3
+  HOSTS="$HOSTS vm3"
+  write_operator_files
+  load_start $s
+  # No registry here: the images go into vm3's Docker as soon as add-node.yml has installed it.
+  (
+    for _ in $(seq 600); do on vm3 docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker save "ghcr.io/imgr/imgr:$(base_tag)" "ghcr.io/imgr/imgr-web:$(base_tag)" haproxy:2.8.10-alpine | on_stdin vm3 docker load -q >/dev/null
+  ) &
+  loader=$!
+  t0=$(now)
+  playbook playbooks/add-node.yml -e node=vm3 || die "$s: add-node.yml failed"
+  figure $s add_node_s "$(seconds_since "$t0")" s "add-node.yml on a fresh VM (Docker installed, agents joined, ingress serving there)"
+  wait "$loader" || true
+  t0=$(now)
+  playbook playbooks/add-node.yml -e node=vm3 || die "$s: add-node.yml re-run failed"
+  figure $s add_node_rerun_changed "$(recap_changed add-node)" tasks "tasks the add-node.yml re-run changed"
+  wait_whole 180 || die "$s: not whole with vm3"
+  t0=$(now)
+  playbook playbooks/remove-node.yml -e node=vm3 || die "$s: remove-node.yml failed"
+  figure $s remove_node_s "$(seconds_since "$t0")" s "remove-node.yml (drained, left Consul, agents stopped, peers updated)"
+  playbook playbooks/remove-node.yml -e node=vm3 || die "$s: remove-node.yml re-run failed"
+  figure $s remove_node_rerun_changed "$(recap_changed remove-node)" tasks "tasks the remove-node.yml re-run changed"
+  wait_whole 180 || die "$s: not whole after vm3 left"
+  load_stop $s
+  # The operator then deletes vm3 from the inventory.
+  HOSTS=${HOSTS% vm3}
+  write_operator_files
+  docker rm -f imgr-lab-vm3 >/dev/null
+}
+
+# Sum of changed= over every host of the last run of playbook NAME.
+recap_changed() { sed -n '/PLAY RECAP/,$ s/.*changed=\([0-9]*\).*/\1/p' "$LAB/out/$1.log" | awk '{ s += $1 } END { print s + 0 }'; }
 
 # One JSON file: { suite, date, commit, machine, figures: { "<scenario>.<name>": {value, unit, what} } }.
 write_results() {
