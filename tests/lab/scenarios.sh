@@ -25,8 +25,9 @@ holders() {
   return 0
 }
 
+# LAB_SCENARIO_SUFFIX (e.g. _vrrp2) keeps the figures of a second configuration apart.
 figure() { # figure SCENARIO NAME VALUE UNIT WHAT
-  jq -cn --arg s "$1" --arg n "$2" --argjson v "$3" --arg u "$4" --arg w "$5" \
+  jq -cn --arg s "$1${LAB_SCENARIO_SUFFIX:-}" --arg n "$2" --argjson v "$3" --arg u "$4" --arg w "$5" \
     '{scenario: $s, name: $n, value: $v, unit: $u, what: $w}' >> "$LAB/out/figures.jsonl"
   log "figure $1.$2 = $3 $4"
 }
@@ -69,6 +70,12 @@ load_stop() {
     specs+=("$n:${HELD_AT_START[$n]:-0}:$LAB/out/addr-$name-$n.log${GONE_AT[$n]:+:${GONE_AT[$n]}}")
   done
   GONE_AT=()
+  # Each MASTER entry beyond the scenario's own moves is a spurious election (adverts missed).
+  local masters=0 count
+  for n in $(vms); do
+    count=$(on "$n" journalctl -u keepalived -o short-unix --no-pager --since "@${WATCH_START%.*}" 2>/dev/null | grep -c 'Entering MASTER STATE' || true)
+    masters=$((masters + ${count:-0}))
+  done
   holders_json=$(python3 "$HERE/holders.py" "$FLOATING_IP" "$WATCH_START" "$end_t" "${specs[@]}")
   for _ in $(seq 200); do on provider test -s "/tmp/load-$name.json" && break; sleep 1; done
   json=$(on provider cat "/tmp/load-$name.json") || die "$name: no load result"
@@ -82,6 +89,7 @@ load_stop() {
   figure "$name" max_floating_ip_holders "$(jq .max_holders <<< "$holders_json")" nodes "most VMs holding the floating IP at once (every address change on every VM, ip monitor)"
   figure "$name" floating_ip_overlap_s "$(jq .overlap_s <<< "$holders_json")" s "time with the floating IP on two VMs at once"
   figure "$name" floating_ip_moves "$(jq .moves <<< "$holders_json")" moves "times the floating IP changed holder"
+  figure "$name" keepalived_master_entries "$masters" transitions "'Entering MASTER STATE' lines of every VM's keepalived during the scenario"
 }
 
 # Every group of the imgr job at its count with passing Consul checks, the ingress on every eligible node.
@@ -137,12 +145,14 @@ scenario_keepalived_stopped() { # keepalived stopped on the holder: the backup t
   t0=$(now)
   on "$holder" systemctl stop keepalived
   for _ in $(seq 50); do [ -n "$(on "$other" ip -o address show to "$FLOATING_IP")" ] && break; sleep 0.2; done
+  # From the holder's own "Stopping" line: the time of the docker exec itself left out.
+  t0=$(on "$holder" journalctl -u keepalived -o short-unix --no-pager --since "@${t0%.*}" | awk '/Stopping/ { print $1; exit }')
   took=$(takeover_after "$other" "$t0") || die "$s: $other never took the floating IP"
   sleep 10
   on "$holder" systemctl start keepalived
   sleep 10
   load_stop $s
-  figure $s takeover_s "$took" s "from 'systemctl stop keepalived' on the holder to 'Entering MASTER STATE' on the backup (VRRPv${LAB_VRRP_VERSION:-3})"
+  figure $s takeover_s "$took" s "from keepalived 'Stopping' on the holder to 'Entering MASTER STATE' on the backup (VRRPv${LAB_VRRP_VERSION:-3})"
   [ "$(holders)" = "$other" ] || die "$s: the floating IP did not stay on $other after keepalived came back (nopreempt)"
 }
 
@@ -212,7 +222,7 @@ scenario_node_crash() { # the holder's VM killed (power cut), then started again
   GONE_AT[$holder]=$t0
   for _ in $(seq 50); do [ -n "$(on "$other" ip -o address show to "$FLOATING_IP")" ] && break; sleep 0.2; done
   took=$(takeover_after "$other" "$t0") || die "$s: $other never took the floating IP"
-  figure $s takeover_s "$took" s "from the kill of the holder ($holder) to 'Entering MASTER STATE' on $other"
+  figure $s takeover_s "$took" s "from the kill of the holder ($holder) to 'Entering MASTER STATE' on $other (VRRPv${LAB_VRRP_VERSION:-3})"
   # Nomad marks the node down after its heartbeat expires and places the lost allocations on $other.
   wait_whole 300 || die "$s: the service was not whole on $other alone"
   figure $s whole_on_one_node_s "$(seconds_since "$t0")" s "from the kill to every imgr instance running and passing on $other"
