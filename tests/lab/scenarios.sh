@@ -302,7 +302,7 @@ write_results() {
   local out=${LAB_RESULTS:-$LAB/results/lab.json}
   mkdir -p "$(dirname "$out")"
   jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg commit "$(git -C "$REPO" rev-parse HEAD)" \
-    --arg machine "$(uname -m), $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(nomad version | head -1), $(consul version | head -1), $(ansible --version | head -1)" \
+    --arg machine "$(uname -m), $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(nomad version | sed -n 1p), $(consul version | sed -n 1p), $(ansible --version | sed -n 1p)" \
     '{suite: "lab", date: $date, commit: $commit, machine: $machine,
       figures: (map({key: "\(.scenario).\(.name)", value: {value, unit, what}}) | from_entries)}' \
     "$LAB/out/figures.jsonl" > "$out"
