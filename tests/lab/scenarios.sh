@@ -223,7 +223,13 @@ scenario_node_crash() { # the holder's VM killed (power cut), then started again
   for _ in $(seq 50); do [ -n "$(on "$other" ip -o address show to "$FLOATING_IP")" ] && break; sleep 0.2; done
   took=$(takeover_after "$other" "$t0") || die "$s: $other never took the floating IP"
   figure $s takeover_s "$took" s "from the kill of the holder ($holder) to 'Entering MASTER STATE' on $other (VRRPv${LAB_VRRP_VERSION:-3})"
-  # Nomad marks the node down after its heartbeat expires and places the lost allocations on $other.
+  # Nomad marks the node down after its heartbeat expires and places the lost allocations on $other;
+  # until then the dead node's allocations still count as running.
+  for _ in $(seq 120); do
+    [ "$(nomadp node status -json | jq -r --arg n "$holder" '.[] | select(.Name == $n) | .Status')" = down ] && break
+    sleep 1
+  done
+  figure $s node_down_s "$(seconds_since "$t0")" s "from the kill to Nomad marking $holder down (heartbeat missed)"
   wait_whole 300 || die "$s: the service was not whole on $other alone"
   figure $s whole_on_one_node_s "$(seconds_since "$t0")" s "from the kill to every imgr instance running and passing on $other"
   t0=$(now)
