@@ -274,9 +274,16 @@ scenario_add_remove_node() { # a third VM added with add-node.yml (twice), then 
   write_operator_files
   load_start $s
   # No registry here: the images go into vm3's Docker as soon as add-node.yml has installed it.
+  # The role may restart the fresh dockerd once (daemon.json written before the install): retried.
   (
-    for _ in $(seq 600); do on vm3 docker info >/dev/null 2>&1 && break; sleep 1; done
-    docker save "ghcr.io/imgr/imgr:$(base_tag)" "ghcr.io/imgr/imgr-web:$(base_tag)" haproxy:2.8.10-alpine | on_stdin vm3 docker load -q >/dev/null
+    for _ in $(seq 600); do
+      on vm3 docker image inspect haproxy:2.8.10-alpine >/dev/null 2>&1 && break
+      if on vm3 docker info >/dev/null 2>&1; then
+        docker save "ghcr.io/imgr/imgr:$(base_tag)" "ghcr.io/imgr/imgr-web:$(base_tag)" haproxy:2.8.10-alpine |
+          on_stdin vm3 docker load -q >/dev/null 2>&1 || true
+      fi
+      sleep 1
+    done
   ) &
   loader=$!
   t0=$(now)
