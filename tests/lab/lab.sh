@@ -6,11 +6,13 @@
 #             consul and nomad installed from the binaries on PATH, unconfigured; no Docker
 # all on a private Docker bridge. Then site.yml (twice), nomad-variables.yml and deploy.yml over SSH through
 # the bastion, from a copy of deploy/ansible with only inventory.yml, group_vars and vault.yml filled in.
-# Not yet here: the failure scenarios under client load (README.md in this folder lists them).
+# Then the failure scenarios under a bounded client load through the floating IP (scenarios.sh), whose
+# figures go to one JSON results file.
 #
-# usage: tests/lab/lab.sh up|provision|down|all
+# usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|site [ARGS...]|down|all
 # env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
-#        LAB_KEEP=1 (all: leave the lab running at the end)
+#        LAB_KEEP=1 (all: leave the lab running at the end), LAB_RESULTS (results file,
+#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8)
 # Never builds or downloads nomad/consul: without them on PATH it prints a skip line and exits 0.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,11 @@ NET=imgr-lab
 SUBNET=10.213.8.0/24
 GATEWAY=10.213.8.1
 VM_IMAGE=imgr-lab-vm:bookworm
-TAG=lab1
+# The images are built from this checkout and tagged with its commit, as the pipeline tags them
+# (uncommitted changes to what the images are built from give a -dirty suffix and a rebuild every time).
+IMAGE_SOURCES=(package.json package-lock.json tsconfig.base.json tsconfig.json core api worker cli web deploy/docker)
+TAG=$(git -C "$REPO" rev-parse --short=12 HEAD)
+[ -z "$(git -C "$REPO" status --porcelain -- "${IMAGE_SOURCES[@]}")" ] || TAG="$TAG-dirty"
 # name -> bridge address, vxlan100 address
 declare -A MGMT=([provider]=10.213.8.2 [vm1]=10.213.8.11 [vm2]=10.213.8.12 [vm3]=10.213.8.13)
 declare -A VXL=([provider]=172.16.0.2/16 [vm1]=172.16.1.10/16 [vm2]=172.16.1.11/16 [vm3]=172.16.1.12/16)
@@ -65,11 +71,12 @@ build_images() {
   log "building $VM_IMAGE ($(nomad version | head -1), $(consul version | head -1))"
   docker build -q -t "$VM_IMAGE" "$LAB/ctx" >/dev/null
   # Application images as the pipeline builds them, under the tag the deploy names.
-  if ! docker image inspect "ghcr.io/imgr/imgr:$TAG" >/dev/null 2>&1; then
+  if ! docker image inspect "ghcr.io/imgr/imgr:$TAG" >/dev/null 2>&1 || [ "${TAG%-dirty}" != "$TAG" ]; then
+    log "building the application images of $TAG"
     "$REPO/scripts/docker/make-base-images.sh"
-    SKIP_BUILDKIT=1 SKIP_CACHE_CHECK=1 IMGR_TEST_OUT="$LAB/out" bash "$REPO/tests/docker/build-images.sh" >&2
-    docker tag imgr:test "ghcr.io/imgr/imgr:$TAG"
-    docker tag imgr-web:test "ghcr.io/imgr/imgr-web:$TAG"
+    # Built straight under the deploy's names: imgr:test belongs to the other test steps.
+    SKIP_BUILDKIT=1 SKIP_CACHE_CHECK=1 IMGR_TEST_OUT="$LAB/out" IMGR_IMAGE="ghcr.io/imgr/imgr:$TAG" \
+      IMGR_WEB_IMAGE="ghcr.io/imgr/imgr-web:$TAG" bash "$REPO/tests/docker/build-images.sh" >&2
   fi
   # The ingress job names haproxy:2.8.10-alpine; no registry here, so a stand-in under that tag.
   if ! docker image inspect haproxy:2.8.10-alpine >/dev/null 2>&1; then
@@ -249,9 +256,14 @@ load_images() { # after Docker is on the VMs: what a registry pull would give
   local n
   for n in $HOSTS; do
     [ "$n" = provider ] && continue
-    docker save "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr-web:$TAG" haproxy:2.8.10-alpine | on "$n" docker load -q >&2
+    # docker exec -i: without it the VM's `docker load` reads an empty stdin and fails on a missing
+    # `repositories` file (its fallback for archives without manifest.json).
+    docker save "ghcr.io/imgr/imgr:$TAG" "ghcr.io/imgr/imgr-web:$TAG" haproxy:2.8.10-alpine | on_stdin "$n" docker load -q >&2
   done
 }
+
+# shellcheck source=tests/lab/scenarios.sh
+. "$HERE/scenarios.sh"
 
 up() {
   have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
@@ -267,17 +279,31 @@ up() {
 }
 
 provision() {
+  local t0 changed
   write_operator_files
+  : > "$LAB/out/figures.jsonl"
+  t0=$(now)
   playbook site.yml || die "site.yml (first run) failed: see $LAB/out/site.log"
+  figure provision site_first_run_s "$(seconds_since "$t0")" s "first site.yml on VMs without Docker (Docker installed, agents configured and joined)"
   cp "$LAB/out/site.log" "$LAB/out/site-1.log"
+  t0=$(now)
   playbook site.yml || die "site.yml (second run) failed"
-  grep -E '^vm[0-9].*changed=[1-9]' "$LAB/out/site.log" && die "second site.yml run changed something"
+  figure provision site_second_run_s "$(seconds_since "$t0")" s "second site.yml run"
+  changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
+  figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
+  [ "$changed" -eq 0 ] || die "second site.yml run changed something"
   on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
   load_images
-  playbook playbooks/deploy.yml -e imgr_image_tag=$TAG || die "deploy.yml failed"
+  # The scenarios build their versions from this tag, whatever the checkout's commit is by then.
+  echo "$TAG" > "$LAB/image-tag"
+  t0=$(now)
+  playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG" || die "deploy.yml failed"
+  figure provision first_deploy_s "$(seconds_since "$t0")" s "first deploy.yml (imgr-ingress, imgr, imgr-sweep)"
   on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad job status >&2
+  wait_whole 180 || die "the service is not whole after the first deploy"
+  write_results
 }
 
 down() {
@@ -290,12 +316,17 @@ down() {
 case "${1:-all}" in
   up) up ;;
   provision) provision ;;
+  scenarios) shift; run_scenarios "$@" ;;
+  # The deploy files copied again and site.yml re-run on the running lab, e.g. after a role change or
+  # with -e keepalived_vrrp_version=2 -e keepalived_advert_int=1.
+  site) shift; write_operator_files; playbook site.yml "$@" ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
     [ "${LAB_KEEP:-0}" = 1 ] || trap down EXIT
     up
     provision
+    run_scenarios
     ;;
-  *) echo "usage: $0 up|provision|down|all" >&2; exit 2 ;;
+  *) echo "usage: $0 up|provision|scenarios [NAME...]|site [ARGS...]|down|all" >&2; exit 2 ;;
 esac
