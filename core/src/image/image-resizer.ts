@@ -1,5 +1,5 @@
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
-import type { VariantName } from '../sizes.js';
+import type { VariantName } from '../variants.js';
 import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
 
