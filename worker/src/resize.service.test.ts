@@ -1,12 +1,5 @@
-import {
-  createLogger,
-  createMemoryStorage,
-  createMetrics,
-  DEFAULT_IMAGE_LIMITS,
-  DependencyError,
-  PermanentJobError,
-  type ReceivedJob,
-} from '@imgr/core';
+import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS, DependencyError, PermanentJobError, type ReceivedJob } from '@imgr/core';
+import { createMemoryStorage } from '@imgr/core/adapters';
 import { animatedGif, solidImage } from '@imgr/core/test-images';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';

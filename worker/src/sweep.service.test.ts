@@ -1,4 +1,5 @@
-import { createLogger, createMemoryQueue, createMemoryStorage, type ResizeJob } from '@imgr/core';
+import { createLogger, type ResizeJob } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { describe, expect, it } from 'vitest';
 import { sweepMissingVariants } from './sweep.service.js';
 
