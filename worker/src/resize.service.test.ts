@@ -1,4 +1,12 @@
-import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS, DependencyError, PermanentJobError, type ReceivedJob } from '@imgr/core';
+import {
+  createLogger,
+  createMetrics,
+  DEFAULT_IMAGE_LIMITS,
+  DependencyError,
+  PermanentJobError,
+  type ReceivedJob,
+  VARIANT_NAMES,
+} from '@imgr/core';
 import { createMemoryStorage } from '@imgr/core/adapters';
 import { animatedGif, solidImage } from '@imgr/core/test-images';
 import sharp from 'sharp';
@@ -36,7 +44,7 @@ describe('resize service', () => {
     await Promise.all([512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
     expect(puts).toBe(4);
     const sizes = await Promise.all(
-      ['big', 'medium', 'small', 'tiny'].map(async (name) => {
+      VARIANT_NAMES.map(async (name) => {
         const stored = await storage.readBuffer(`${name}/AbCd1234`);
         const meta = await sharp(stored?.body).metadata();
         return [name, stored?.info.contentType, meta.width, meta.height];
@@ -77,7 +85,7 @@ describe('resize service', () => {
       return original;
     };
     await service.handle(job('AbCd1234', 1024));
-    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+    for (const name of VARIANT_NAMES) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
   });
 
   it('takes back the sizes it wrote when the tombstone appears during the writes', async () => {
@@ -90,7 +98,7 @@ describe('resize service', () => {
       if (key.startsWith('big/')) await put('deleted/AbCd1234', Buffer.from('{}'), { contentType: 'application/json' });
     };
     await service.handle(job('AbCd1234', 1024));
-    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+    for (const name of VARIANT_NAMES) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
   });
 
   it('times the render once per image, not once per task', async () => {
