@@ -32,7 +32,7 @@ export function tuneResizer(tuning: ResizerTuning): void {
 const fitInside = (box: number): ResizeOptions => ({ width: box, height: box, fit: 'inside', withoutEnlargement: true });
 
 /** Size of an image of `width` x `height` shrunk to fit in `box`, never enlarged, rounded as a whole. */
-export function fitDimensions(width: number, height: number, box: number): { width: number; height: number } {
+function fitDimensions(width: number, height: number, box: number): { width: number; height: number } {
   const scale = Math.min(box / width, box / height, 1);
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }

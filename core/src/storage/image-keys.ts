@@ -22,7 +22,7 @@ export function failureKey(id: string): string {
  * Prefix of the marks a DELETE leaves before removing anything: a worker still resizing the image
  * checks for it and does not publish (or takes back) its sizes. Tiny, never removed by imgr.
  */
-export const TOMBSTONE_PREFIX = 'deleted';
+const TOMBSTONE_PREFIX = 'deleted';
 
 export function tombstoneKey(id: string): string {
   return `${TOMBSTONE_PREFIX}/${id}`;

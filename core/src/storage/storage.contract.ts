@@ -151,7 +151,7 @@ export const STORAGE_CHECKS: readonly StorageCheck[] = [
 export const contractImageId = (): string => `C${Math.random().toString(36).slice(2, 9).padEnd(7, '0')}`.slice(0, 8);
 
 /** Removes what the checks may have left. */
-export async function removeContractObjects(store: ObjectStore, id: string): Promise<void> {
+async function removeContractObjects(store: ObjectStore, id: string): Promise<void> {
   for (const kind of KINDS) await store.delete(objectKey(kind, id));
 }
 
