@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { PermanentJobError, RESIZE_TASK } from '@imgr/core';
-import { createAmqpQueue } from '@imgr/core/adapters';
+import { createAmqpQueue, PermanentJobError, RESIZE_TASK } from '@imgr/core';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testQueue } from '../../core/src/queue/queue.contract.js';
