@@ -1,13 +1,5 @@
-import {
-  createLogger,
-  createMemoryQueue,
-  createMemoryStorage,
-  createMetrics,
-  DEFAULT_IMAGE_LIMITS,
-  type JobQueue,
-  type ReadConditions,
-  type ResizeJob,
-} from '@imgr/core';
+import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS, type JobQueue, type ReadConditions, type ResizeJob } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -27,6 +27,7 @@ import {
   probeImage,
   type ReadConditions,
   type ReadResult,
+  readFailureRecord,
   stripPersonalMetadata,
   tombstoneKey,
   VARIANTS,
@@ -258,7 +259,7 @@ export function createImageService(options: ImageServiceOptions) {
   async function status(id: string): Promise<ImageStatus> {
     const [original, failure, ...variants] = await Promise.all([
       storage.head(objectKey('original', id)),
-      storage.readBuffer(failureKey(id)),
+      readFailureRecord(storage, id),
       ...VARIANTS.map((variant) => storage.head(objectKey(variant.name, id))),
     ]).catch(storageError);
     if (!original || isExpired(original.metadata)) throw new HttpError('notFound');
@@ -267,18 +268,10 @@ export function createImageService(options: ImageServiceOptions) {
         variants[index] ? Promise.all(ALTERNATE_FORMATS.map((format) => storage.head(alternateKey(format, variant.name, id)))) : [],
       ),
     ).catch(storageError);
-    let reason = 'failed';
-    if (failure) {
-      try {
-        reason = (JSON.parse(failure.body.toString('utf8')) as { message?: string }).message ?? reason;
-      } catch {
-        // keep the generic reason: the record is informative only
-      }
-    }
     const sizes = Object.fromEntries(
       VARIANTS.map((variant, index): [VariantName, VariantState] => {
         if (variants[index]) return [variant.name, { state: 'ready' }];
-        return [variant.name, failure ? { state: 'failed', reason } : { state: 'pending' }];
+        return [variant.name, failure ? { state: 'failed', reason: failure.message } : { state: 'pending' }];
       }),
     ) as Record<VariantName, VariantState>;
     const formats = Object.fromEntries(

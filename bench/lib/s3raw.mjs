@@ -24,7 +24,7 @@ export function s3Client(s3) {
 /** The raw clients, each as `{ put(key, body, contentType), get(key) }` resolving to an HTTP-like status. */
 export async function rawClients(s3, bucket) {
   const sdk = s3Client(s3);
-  const { createS3Storage } = await import(pathToFileURL(join(app.root, 'core/dist/index.js')).href);
+  const { createS3Storage } = await import(pathToFileURL(join(app.root, 'core/dist/adapters.js')).href);
   const store = createS3Storage({
     bucket,
     endpoint: s3.endpoint,

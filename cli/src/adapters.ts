@@ -1,13 +1,5 @@
-import {
-  type Config,
-  createAmqpQueue,
-  createFsStorage,
-  createMemoryQueue,
-  createS3Storage,
-  type JobQueue,
-  type Logger,
-  type ObjectStore,
-} from '@imgr/core';
+import { type Config, createAmqpQueue, type JobQueue, type Logger, type ObjectStore } from '@imgr/core';
+import { createFsStorage, createMemoryQueue, createS3Storage } from '@imgr/core/adapters';
 
 /** The one place where configuration picks the storage adapter. */
 export function storageFromConfig(config: Config): ObjectStore {

@@ -2,8 +2,6 @@ import { buildApi, createImageService } from '@imgr/api';
 import {
   BUILD,
   createLogger,
-  createMemoryQueue,
-  createMemoryStorage,
   createMetrics,
   DEFAULT_IMAGE_LIMITS,
   SpanKind,
@@ -11,6 +9,7 @@ import {
   withQueueTracing,
   withStorageTracing,
 } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { solidImage } from '@imgr/core/test-images';
 import { createResizeService } from '@imgr/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';

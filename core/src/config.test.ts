@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, redactedValue } from './config.js';
 
 describe('loadConfig', () => {
   it('applies the original defaults and picks local storage and the in-process queue for "all"', () => {
@@ -43,6 +43,56 @@ describe('loadConfig', () => {
   ] as const)('refuses %j for %s with one line naming the variable', (env, role, message) => {
     expect(() => loadConfig(env, role)).toThrow(ConfigError);
     expect(() => loadConfig(env, role)).toThrow(message);
+  });
+
+  it('lists every problem at once, format and role alike', () => {
+    const error = (() => {
+      try {
+        loadConfig({ PORT: 'eighty', S3_BUCKET_NAME: 'Bad_Bucket', IMGR_STORAGE: 'auto' }, 'worker');
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^invalid S3_BUCKET_NAME: /),
+      expect.stringMatching(/^invalid PORT: .*got "eighty"/),
+      expect.stringMatching(/^invalid CELERY_BROKER_URL: .*required by "imgr worker"/),
+      expect.stringMatching(/^invalid S3_ENDPOINT_URL: /),
+    ]);
+    expect((error as ConfigError).message).toBe((error as ConfigError).problems.join('; '));
+  });
+
+  it('names a malformed variable once, not again for a rule of the role', () => {
+    expect(() => loadConfig({ CELERY_BROKER_URL: 'amqp//u:p@h', IMGR_STORAGE: 'fs' }, 'api')).toThrow(
+      /^invalid CELERY_BROKER_URL: expected a URL starting with amqp:\/\/ .*\(got "amqp\/\/\*\*\*@h"\)$/,
+    );
+  });
+
+  it.each([
+    ['CELERY_BROKER_URL', 'amqps//imgr:hunter2@rabbit:5671/prod'],
+    ['CELERY_BROKER_URL', 'http://imgr:hunter2@rabbit:5672/'],
+    ['S3_ENDPOINT_URL', 'http://imgr:hunter2@minio 9000'],
+    ['AWS_SECRET_ACCESS_KEY', ''],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://otel:hunter2@collector 4318'],
+  ])('never shows the secret in a malformed %s', (variable, value) => {
+    expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 'hunter2', [variable]: value }, 'all')).toThrow(
+      new RegExp(`invalid ${variable}`),
+    );
+    try {
+      loadConfig({ AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 'hunter2', [variable]: value }, 'all');
+    } catch (error) {
+      expect(String(error)).not.toContain('hunter2');
+    }
+  });
+
+  it('hides the value of every credential-like variable and the user:password of a URL', () => {
+    expect(redactedValue('AWS_SECRET_ACCESS_KEY', 's3cr3t')).toBe('a hidden value');
+    expect(redactedValue('AWS_ACCESS_KEY_ID', 'AKIA123')).toBe('a hidden value');
+    expect(redactedValue('AWS_SESSION_TOKEN', 'tok')).toBe('a hidden value');
+    expect(redactedValue('CELERY_BROKER_URL', 'amqp://user:pass@host:5672/v')).toBe('"amqp://***@host:5672/v"');
+    expect(redactedValue('PORT', 'eighty')).toBe('"eighty"');
+    expect(redactedValue('PORT', undefined)).toBe('unset');
   });
 
   it('reads the trusted proxies as a list of addresses and ranges, none by default', () => {

@@ -149,50 +149,83 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** Variables whose value is a credential: an error says they are wrong, never what they hold. */
+const SECRET_NAME = /SECRET|KEY|TOKEN|PASSWORD/i;
+
+/**
+ * A received value as an error may show it: secrets hidden, and the `user:password@` of anything
+ * URL-like (a broker URL with a typo still carries its password) replaced by `***@`.
+ */
+export function redactedValue(variable: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET_NAME.test(variable)) return 'a hidden value';
+  return JSON.stringify(value.replace(/[^\s/@]+@/g, '***@'));
+}
+
+function schemaProblems(issues: readonly z.core.$ZodIssue[], source: NodeJS.ProcessEnv): Problem[] {
+  return issues.map((issue) => {
+    const variable = issue.path.length > 0 ? issue.path.join('.') : 'environment';
+    const received = issue.path[0] !== undefined ? source[String(issue.path[0])] : undefined;
+    return { variable, detail: `expected ${issue.message} (got ${redactedValue(variable, received)})` };
+  });
+}
+
+/** One thing wrong with the environment, written `invalid <variable>: <detail>`. */
+interface Problem {
+  variable: string;
+  detail: string;
+}
+
+/** What the role asks beyond each variable's own format: a broker and a storage that it can share. */
+function roleProblems(role: Role, brokerUrl: string | undefined, wantsS3: boolean, storageSetting: string): Problem[] {
+  const problems: Problem[] = [];
+  const broker = (detail: string) => problems.push({ variable: 'CELERY_BROKER_URL', detail });
+  if (brokerUrl === undefined && role !== 'all') {
+    broker(`expected amqp://user:pass@host:5672/vhost (required by "imgr ${role}"; only "imgr all" defaults to the in-process queue)`);
+  }
+  if (brokerUrl !== undefined && /^rediss?:\/\//.test(brokerUrl)) {
+    broker('redis:// brokers are not supported by imgr; use RabbitMQ (amqp://user:pass@host:5672/vhost)');
+  }
+  if (brokerUrl?.startsWith('memory://') && role !== 'all') {
+    broker(`memory:// only works when API and worker share a process ("imgr all"), not for "imgr ${role}"`);
+  }
+  if (!wantsS3 && role !== 'all' && storageSetting === 'auto') {
+    problems.push({
+      variable: 'S3_ENDPOINT_URL',
+      detail: `expected the S3 endpoint (required by "imgr ${role}"; set IMGR_STORAGE=fs to use a local folder)`,
+    });
+  }
+  return problems;
 }
 
 /**
- * Parses and validates the environment once. Every error names the variable and what is expected,
- * so an operator can fix a deployment from one log line.
+ * Parses and validates the environment once. The error lists every problem, each naming the
+ * variable and what is expected, so an operator can fix a deployment from one log line.
  */
 export function loadConfig(source: NodeJS.ProcessEnv, role: Role): Config {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const variable = first?.path.join('.') ?? 'environment';
-    const received = first?.path[0] !== undefined ? source[String(first.path[0])] : undefined;
-    const shown = received === undefined ? 'unset' : JSON.stringify(received);
-    throw new ConfigError(`invalid ${variable}: expected ${first?.message ?? 'a valid value'} (got ${shown})`);
+  const formatProblems = parsed.success ? [] : schemaProblems(parsed.error.issues, source);
+  // The role's rules are checked even when some variable is malformed, on the values as received,
+  // leaving out the variables that already have a problem of their own.
+  const storageSetting = parsed.success ? parsed.data.IMGR_STORAGE : (source.IMGR_STORAGE ?? 'auto');
+  const wantsS3 =
+    storageSetting === 's3' ||
+    (storageSetting === 'auto' && (source.S3_ENDPOINT_URL !== undefined || source.AWS_ACCESS_KEY_ID !== undefined));
+  const malformed = new Set(formatProblems.map((problem) => problem.variable));
+  const problems = [
+    ...formatProblems,
+    ...roleProblems(role, source.CELERY_BROKER_URL, wantsS3, storageSetting).filter((problem) => !malformed.has(problem.variable)),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(problems.map((problem) => `invalid ${problem.variable}: ${problem.detail}`));
   }
   const env = parsed.data;
-  const wantsS3 =
-    env.IMGR_STORAGE === 's3' ||
-    (env.IMGR_STORAGE === 'auto' && (env.S3_ENDPOINT_URL !== undefined || env.AWS_ACCESS_KEY_ID !== undefined));
-
-  let brokerUrl = env.CELERY_BROKER_URL;
-  if (brokerUrl === undefined) {
-    if (role !== 'all') {
-      throw new ConfigError(
-        `invalid CELERY_BROKER_URL: expected amqp://user:pass@host:5672/vhost (required by "imgr ${role}"; only "imgr all" defaults to the in-process queue)`,
-      );
-    }
-    brokerUrl = 'memory://';
-  }
-  if (/^rediss?:\/\//.test(brokerUrl)) {
-    throw new ConfigError(
-      'invalid CELERY_BROKER_URL: redis:// brokers are not supported by imgr; use RabbitMQ (amqp://user:pass@host:5672/vhost)',
-    );
-  }
-  if (brokerUrl.startsWith('memory://') && role !== 'all') {
-    throw new ConfigError(
-      `invalid CELERY_BROKER_URL: memory:// only works when API and worker share a process ("imgr all"), not for "imgr ${role}"`,
-    );
-  }
-  if (!wantsS3 && role !== 'all' && env.IMGR_STORAGE === 'auto') {
-    throw new ConfigError(
-      `invalid S3_ENDPOINT_URL: expected the S3 endpoint (required by "imgr ${role}"; set IMGR_STORAGE=fs to use a local folder)`,
-    );
-  }
+  const brokerUrl = env.CELERY_BROKER_URL ?? 'memory://';
 
   const storage: StorageConfig = {
     kind: wantsS3 ? 's3' : 'fs',

@@ -20,6 +20,8 @@ COPY web/package.json web/
 # The web workspace and the root devDependencies (typescript runs in web's build script).
 RUN npm ci --no-audit --no-fund --workspace web --include-workspace-root
 COPY tsconfig.base.json ./
+# The page shares two import-free modules with the server: the list of sizes and the limiter.
+COPY core/src/variants.ts core/src/limiter.ts core/src/
 COPY web/ web/
 RUN npm run build --workspace web \
     && test -f web/dist/index.html \

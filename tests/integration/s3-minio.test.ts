@@ -1,4 +1,5 @@
-import { createS3Storage, loadConfig } from '@imgr/core';
+import { loadConfig } from '@imgr/core';
+import { createS3Storage } from '@imgr/core/adapters';
 import { describe, expect, it } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
 

@@ -4,7 +4,8 @@ import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createS3Storage, loadConfig, type ObjectStore } from '@imgr/core';
+import { loadConfig, type ObjectStore } from '@imgr/core';
+import { createS3Storage } from '@imgr/core/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
 import { type MinioServer, minioTools, startMinio } from '../support/minio.js';
@@ -176,7 +177,7 @@ describe.skipIf(!tools)('S3 providers as they really behave (MinIO)', () => {
     it('corrects the skew from the server and works, where every signed request was refused', async () => {
       // A separate process whose clock alone is wrong; it writes and reads back through imgr's store.
       const script = [
-        "import { createS3Storage } from '@imgr/core';",
+        "import { createS3Storage } from '@imgr/core/adapters';",
         `const store = createS3Storage({ bucket: 'imgr-skew', endpoint: '${server.endpoint}', region: 'us-east-1', credentials: { accessKeyId: '${server.rootUser}', secretAccessKey: '${server.rootSecret}' } });`,
         'await store.init();',
         "await store.put('original/Skewed', Buffer.from('late clock'), { contentType: 'text/plain' });",

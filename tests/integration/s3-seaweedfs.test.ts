@@ -1,4 +1,4 @@
-import { createS3Storage } from '@imgr/core';
+import { createS3Storage } from '@imgr/core/adapters';
 import { describe } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
 

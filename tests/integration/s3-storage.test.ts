@@ -37,7 +37,7 @@ describe('S3 storage on a real server', () => {
   });
 
   it('reports a retryable error, not a hang, when the server does not answer', async () => {
-    const { createS3Storage } = await import('@imgr/core');
+    const { createS3Storage } = await import('@imgr/core/adapters');
     const store = createS3Storage({ bucket: 'x', endpoint: 'http://127.0.0.1:9', region: 'us-east-1', requestTimeoutMs: 1000 });
     const started = Date.now();
     await expect(store.check()).rejects.toMatchObject({ name: 'DependencyError', retryable: true });

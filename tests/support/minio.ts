@@ -98,7 +98,7 @@ async function waitLive(endpoint: string, agent: Agent | undefined): Promise<voi
   const { request } = await import(endpoint.startsWith('https') ? 'node:https' : 'node:http');
   for (let attempt = 0; attempt < 120; attempt++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = request(`${endpoint}/minio/health/live`, { agent }, (res) => {
+      const req = request(`${endpoint}/minio/health/live`, { agent }, (res: import('node:http').IncomingMessage) => {
         res.resume();
         resolve(res.statusCode === 200);
       });

@@ -2,7 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, createS3Storage } from '@imgr/core';
+import { createLogger } from '@imgr/core';
+import { createS3Storage } from '@imgr/core/adapters';
 
 /** Where the test services are, as scripts/test.d/30-integration.sh starts them. */
 export const services = {

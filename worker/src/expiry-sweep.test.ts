@@ -1,4 +1,5 @@
-import { createLogger, createMemoryStorage, expiryMarkerKey } from '@imgr/core';
+import { createLogger, expiryMarkerKey } from '@imgr/core';
+import { createMemoryStorage } from '@imgr/core/adapters';
 import { describe, expect, it } from 'vitest';
 import { sweepExpiredImages } from './expiry-sweep.js';
 

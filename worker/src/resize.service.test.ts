@@ -1,12 +1,13 @@
 import {
   createLogger,
-  createMemoryStorage,
   createMetrics,
   DEFAULT_IMAGE_LIMITS,
   DependencyError,
   PermanentJobError,
   type ReceivedJob,
+  VARIANT_NAMES,
 } from '@imgr/core';
+import { createMemoryStorage } from '@imgr/core/adapters';
 import { animatedGif, solidImage } from '@imgr/core/test-images';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -43,7 +44,7 @@ describe('resize service', () => {
     await Promise.all([512, 256, 128].map((box) => service.handle(job('AbCd1234', box))));
     expect(puts).toBe(12); // four sizes, each with its WebP and AVIF copy
     const sizes = await Promise.all(
-      ['big', 'medium', 'small', 'tiny'].map(async (name) => {
+      VARIANT_NAMES.map(async (name) => {
         const stored = await storage.readBuffer(`${name}/AbCd1234`);
         const meta = await sharp(stored?.body).metadata();
         return [name, stored?.info.contentType, meta.width, meta.height];
@@ -84,7 +85,7 @@ describe('resize service', () => {
       return original;
     };
     await service.handle(job('AbCd1234', 1024));
-    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+    for (const name of VARIANT_NAMES) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
   });
 
   it('takes back the sizes it wrote when the tombstone appears during the writes', async () => {
@@ -97,7 +98,7 @@ describe('resize service', () => {
       if (key.startsWith('big/')) await put('deleted/AbCd1234', Buffer.from('{}'), { contentType: 'application/json' });
     };
     await service.handle(job('AbCd1234', 1024));
-    for (const name of ['big', 'medium', 'small', 'tiny']) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
+    for (const name of VARIANT_NAMES) expect(await storage.head(`${name}/AbCd1234`), name).toBeNull();
   });
 
   it('times the render once per image, not once per task', async () => {

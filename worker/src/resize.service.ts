@@ -5,7 +5,6 @@ import {
   DependencyError,
   detectFormat,
   errorMessage,
-  failureKey,
   type ImageLimits,
   type Logger,
   type Metrics,
@@ -21,6 +20,7 @@ import {
   VARIANTS,
   type VariantName,
   variantForBox,
+  writeFailureRecord,
 } from '@imgr/core';
 import { takeBackVariants, writeVariants } from './variant-objects.js';
 
@@ -85,8 +85,8 @@ export function createResizeService(options: ResizeServiceOptions) {
     });
 
   async function markFailed(imageId: string, error: PermanentJobError): Promise<never> {
-    const record = JSON.stringify({ reason: error.reason, message: error.message, at: new Date().toISOString() });
-    await io(() => storage.put(failureKey(imageId), Buffer.from(record), { contentType: 'application/json' })).catch((markError: unknown) =>
+    const record = { reason: error.reason, message: error.message, at: new Date() };
+    await io(() => writeFailureRecord(storage, imageId, record)).catch((markError: unknown) =>
       log.warn({ err: errorMessage(markError), imageId }, 'could not record the failure'),
     );
     throw error;

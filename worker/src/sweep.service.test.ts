@@ -1,4 +1,5 @@
-import { createLogger, createMemoryQueue, createMemoryStorage, type ResizeJob } from '@imgr/core';
+import { createLogger, type ResizeJob, VARIANT_NAMES } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { describe, expect, it } from 'vitest';
 import { sweepMissingVariants } from './sweep.service.js';
 
@@ -11,7 +12,7 @@ describe('sweepMissingVariants', () => {
       published.push(...jobs);
     };
     const put = (key: string) => storage.put(key, Buffer.from('x'), { contentType: 'image/png' });
-    for (const name of ['big', 'medium', 'small', 'tiny']) await put(`${name}/Complete`);
+    for (const name of VARIANT_NAMES) await put(`${name}/Complete`);
     await put('original/Complete');
     await put('original/HalfDone');
     await put('big/HalfDone');

@@ -1,4 +1,13 @@
-import { errorMessage, FAILURE_PREFIX, type JobQueue, type Logger, type ObjectStore, VARIANTS, type VariantName } from '@imgr/core';
+import {
+  errorMessage,
+  FAILURE_PREFIX,
+  imageIdsUnder,
+  type JobQueue,
+  type Logger,
+  type ObjectStore,
+  VARIANTS,
+  type VariantName,
+} from '@imgr/core';
 import { sweepExpiredImages } from './expiry-sweep.js';
 
 export interface SweepOptions {
@@ -21,12 +30,6 @@ export interface SweepReport {
   expired: number;
 }
 
-async function idsUnder(storage: ObjectStore, prefix: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for await (const object of storage.list(`${prefix}/`)) ids.add(object.key.slice(prefix.length + 1));
-  return ids;
-}
-
 /**
  * Reconciliation: finds originals whose variants are missing (a lost message, a purged queue, a
  * crash between store and publish) and enqueues the missing sizes again. Safe to run at any time
@@ -37,8 +40,9 @@ export async function sweepMissingVariants(options: SweepOptions): Promise<Sweep
   const cutoff = (options.now ?? new Date()).getTime() - options.minAgeMs;
   const expired = await sweepExpiredImages({ storage: options.storage, logger: log, ...(options.now && { now: options.now }) });
   const present = new Map<VariantName, Set<string>>();
-  for (const variant of VARIANTS) present.set(variant.name, await idsUnder(options.storage, variant.name));
-  const failed = await idsUnder(options.storage, FAILURE_PREFIX);
+  for (const variant of VARIANTS) present.set(variant.name, await imageIdsUnder(options.storage, variant.name));
+  // A failure record, whatever it says, means no retry can make the sizes: its presence is enough.
+  const failed = await imageIdsUnder(options.storage, FAILURE_PREFIX);
   const report: SweepReport = { originals: 0, complete: 0, tooRecent: 0, failed: 0, requeued: 0, tasks: 0, expired };
 
   for await (const original of options.storage.list('original/')) {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { createLogger, createMemoryQueue, createMemoryStorage, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
+import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';

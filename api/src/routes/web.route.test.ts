@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, createMemoryQueue, createMemoryStorage, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
+import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
+import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

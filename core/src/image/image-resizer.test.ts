@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { VARIANTS } from '../sizes.js';
+import { VARIANTS } from '../variants.js';
 import { DEFAULT_IMAGE_LIMITS } from './decode-budget.js';
 import { renderVariants } from './image-resizer.js';
 import { animatedGif, solidImage } from './test-images.js';

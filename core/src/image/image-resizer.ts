@@ -1,5 +1,5 @@
 import sharp, { type ResizeOptions, type Sharp } from 'sharp';
-import type { VariantName } from '../sizes.js';
+import type { VariantName } from '../variants.js';
 import { decodeOptions, HEADER_ONLY, type ImageLimits, restrictLoaders } from './decode-budget.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
 import { type AlternateFormat, alternatesFor, encodeAlternates, type RenderedAlternate } from './modern-formats.js';
@@ -40,7 +40,7 @@ export function tuneResizer(tuning: ResizerTuning): void {
 const fitInside = (box: number): ResizeOptions => ({ width: box, height: box, fit: 'inside', withoutEnlargement: true });
 
 /** Size of an image of `width` x `height` shrunk to fit in `box`, never enlarged, rounded as a whole. */
-export function fitDimensions(width: number, height: number, box: number): { width: number; height: number } {
+function fitDimensions(width: number, height: number, box: number): { width: number; height: number } {
   const scale = Math.min(box / width, box / height, 1);
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }

@@ -13,9 +13,9 @@ import type { ImageFormat } from './image-format.js';
  */
 
 /** Formats whose metadata containers are walked here; AVIF (ISOBMFF items) is stored as uploaded. */
-export const METADATA_STRIPPED_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
+const METADATA_STRIPPED_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'gif'];
 
-export class MetadataStripError extends Error {}
+class MetadataStripError extends Error {}
 
 const fail = (message: string): never => {
   throw new MetadataStripError(message);

@@ -1,5 +1,5 @@
 import type { Sharp } from 'sharp';
-import { VARIANTS, type VariantName } from '../sizes.js';
+import { VARIANTS, type VariantName } from '../variants.js';
 import { IMAGE_FORMATS, type ImageFormat } from './image-format.js';
 
 /**

@@ -52,7 +52,7 @@ export interface S3Response {
 }
 
 /** The request never got an answer (refused, reset, timed out): always worth another attempt. */
-export class S3NetworkError extends Error {
+class S3NetworkError extends Error {
   override readonly name = 'S3NetworkError';
 }
 

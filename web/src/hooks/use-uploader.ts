@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { createLimiter } from '../../../core/src/limiter.ts';
 import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
 import { percent } from '../lib/format.ts';
 import type { SavedUpload } from '../lib/history.ts';
-import { createLimiter } from '../lib/limiter.ts';
 import { precheck } from '../lib/precheck.ts';
 import { type ItemError, isFinished, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, watchVariants } from '../lib/variants.ts';

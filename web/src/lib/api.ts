@@ -1,7 +1,9 @@
+// The variants module has no imports of its own, so the page takes the server's list from its source.
+import { VARIANT_NAMES, type VariantName } from '../../../core/src/variants.ts';
 import { apiUrl } from './endpoint.ts';
 
-export const SIZES = ['big', 'medium', 'small', 'tiny'] as const;
-export type Size = (typeof SIZES)[number];
+export const SIZES = VARIANT_NAMES;
+export type Size = VariantName;
 export const LINK_KINDS = ['original', ...SIZES] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 

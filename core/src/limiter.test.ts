@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter } from './limiter.ts';
+import { createLimiter } from './limiter.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -42,6 +42,32 @@ describe('createLimiter', () => {
     expect(await Promise.all(all)).toEqual([0, 1, 2, 3, 4]);
     expect(await late).toBe('late');
     expect(peak).toBe(2);
+  });
+
+  it('never runs two tasks at limit 1, whenever a newcomer arrives as the slot is handed to a waiter', async () => {
+    // The old limiter freed the slot and woke the waiter separately: a task arriving in between ran at once.
+    const afterMicrotasks = async (count: number) => {
+      for (let i = 0; i < count; i++) await Promise.resolve();
+    };
+    for (let delay = 0; delay < 8; delay++) {
+      const run = createLimiter(1);
+      const gate = deferred();
+      let active = 0;
+      let peak = 0;
+      const task = (wait: Promise<unknown>) => async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await wait;
+        active--;
+      };
+      const first = run(task(gate.promise));
+      const waiter = run(task(tick()));
+      gate.resolve();
+      await afterMicrotasks(delay);
+      const newcomer = run(task(tick()));
+      await Promise.all([first, waiter, newcomer]);
+      expect(peak, `newcomer ${delay} microtasks after the first task was let go`).toBe(1);
+    }
   });
 
   it('frees the slot of a failed task', async () => {
