@@ -173,7 +173,7 @@ describe('the upload page in Chromium', () => {
 
   it('copies a link and all links of a photo to the clipboard', async () => {
     const photo = card('photo-3mp.jpg');
-    const bigUrl = await photo.getByLabel('big', { exact: true }).inputValue();
+    const bigUrl = (await photo.locator('[data-kind="big"] a.link-url').textContent()) ?? '';
     expect(bigUrl).toMatch(new RegExp(`^${baseUrl}image/[A-Za-z0-9]{8}/big$`));
 
     await photo.getByRole('button', { name: 'Copy big link of photo-3mp.jpg' }).click();
@@ -193,7 +193,7 @@ describe('the upload page in Chromium', () => {
   });
 
   it('deletes one upload from My uploads, on the server too', async () => {
-    const original = await card('photo-4mp.jpg').getByLabel('original', { exact: true }).inputValue();
+    const original = (await card('photo-4mp.jpg').locator('[data-kind="original"] a.link-url').textContent()) ?? '';
     expect((await fetch(original)).status).toBe(200);
 
     await mine().getByRole('button', { name: 'Delete photo-4mp.jpg' }).click();

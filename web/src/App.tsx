@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Announcer } from './components/announcer.tsx';
+import { CopyButton } from './components/copy-button.tsx';
 import { DropZone } from './components/drop-zone.tsx';
 import { MyUploads } from './components/my-uploads.tsx';
 import { UploadCard } from './components/upload-card.tsx';
@@ -48,6 +49,7 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     info,
     announce,
     onUploaded: history.add,
+    onMeasured: history.setDimensions,
     ...(concurrency ? { concurrency } : {}),
     ...(backoff ? { backoff } : {}),
   });
@@ -87,6 +89,9 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     [removeSaved, announce],
   );
 
+  // The original link of each upload of this visit, in the order of the cards, one a line: to share a batch.
+  const batchLinks = uploader.items.flatMap((item) => (item.links ? [item.links.original] : [])).join('\n');
+
   return (
     <>
       <header className="top">
@@ -104,6 +109,11 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
           <section className="session" aria-labelledby="session-title">
             <div className="section-head">
               <h2 id="session-title">This visit</h2>
+              {batchLinks && (
+                <CopyButton text={batchLinks} label="Copy the links of every upload of this visit">
+                  Copy all links
+                </CopyButton>
+              )}
               {uploader.items.some(isFinished) && (
                 <button type="button" onClick={uploader.clearFinished}>
                   Clear finished
@@ -119,12 +129,20 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
                   onCancel={uploader.cancel}
                   onDismiss={uploader.dismiss}
                   onRecheck={uploader.recheck}
+                  onMeasured={uploader.measured}
                 />
               ))}
             </ul>
           </section>
         )}
-        <MyUploads entries={history.entries} onDelete={onDelete} onForget={onForget} />
+        <MyUploads
+          entries={history.entries}
+          onDelete={onDelete}
+          onForget={onForget}
+          onMeasured={history.setDimensions}
+          unsaved={history.unsaved}
+          onImport={history.importFile}
+        />
       </main>
     </>
   );

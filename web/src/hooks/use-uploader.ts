@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
 import { percent } from '../lib/format.ts';
-import type { SavedUpload } from '../lib/history.ts';
+import type { Dimensions, SavedUpload } from '../lib/history.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import { precheck } from '../lib/precheck.ts';
 import { type ItemError, isFinished, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
@@ -12,6 +12,8 @@ export interface UploaderOptions {
   info: ServerInfo;
   announce: (message: string) => void;
   onUploaded: (entry: SavedUpload) => void;
+  /** A link's pixel size became known (a thumbnail loaded, or the picked file was read). */
+  onMeasured?: (id: string, kind: LinkKind, size: Dimensions) => void;
   /** Files sent at the same time (3): more would only split the same bandwidth. */
   concurrency?: number;
   backoff?: BackoffOptions;
@@ -27,6 +29,23 @@ export interface Uploader {
   clearFinished: () => void;
   recheck: (key: string) => void;
   forgetImage: (id: string) => void;
+  measured: (key: string, kind: LinkKind, size: Dimensions) => void;
+}
+
+/** The pixel size of a picked file, read by the browser without drawing it; null if it cannot read it. */
+function measureFile(file: Blob): Promise<Dimensions | null> {
+  if (typeof URL.createObjectURL !== 'function') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const image = new Image();
+    const done = (size: Dimensions | null) => {
+      URL.revokeObjectURL(url);
+      resolve(size);
+    };
+    image.onload = () => done(image.naturalWidth > 0 ? { width: image.naturalWidth, height: image.naturalHeight } : null);
+    image.onerror = () => done(null);
+    image.src = url;
+  });
 }
 
 function toItemError(error: unknown): ItemError {
@@ -37,13 +56,21 @@ function toItemError(error: unknown): ItemError {
 let nextKey = 0;
 
 /** The uploads of this visit: queueing, sending with progress, then following the resizing. */
-export function useUploader({ api, info, announce, onUploaded, concurrency = 3, backoff = DEFAULT_BACKOFF }: UploaderOptions): Uploader {
+export function useUploader({
+  api,
+  info,
+  announce,
+  onUploaded,
+  onMeasured,
+  concurrency = 3,
+  backoff = DEFAULT_BACKOFF,
+}: UploaderOptions): Uploader {
   const [items, dispatch] = useReducer(uploadsReducer, []);
   const limiter = useMemo(() => createLimiter(concurrency), [concurrency]);
   const controllers = useRef(new Map<string, AbortController>());
   // Callbacks read the latest values through refs, so the functions handed to children stay stable.
-  const latest = useRef({ items, info, announce, onUploaded });
-  latest.current = { items, info, announce, onUploaded };
+  const latest = useRef({ items, info, announce, onUploaded, onMeasured });
+  latest.current = { items, info, announce, onUploaded, onMeasured };
 
   useEffect(() => {
     const running = controllers.current;
@@ -68,7 +95,7 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
   );
 
   const send = useCallback(
-    (key: string, file: File, name: string) => {
+    (key: string, file: File, name: string, pick: { pickedAt: string; pickIndex: number }) => {
       controllers.current.get(key)?.abort();
       const controller = new AbortController();
       controllers.current.set(key, controller);
@@ -105,7 +132,7 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
       }).then(
         (upload) => {
           const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
-          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links };
+          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links, ...pick };
           if (upload.delete_token) entry.deleteToken = upload.delete_token;
           // Stored even if dismissed meanwhile: the image exists on the server and only this entry can delete it.
           latest.current.onUploaded(entry);
@@ -113,6 +140,11 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
           dispatch({ type: 'uploaded', key, upload, links });
           latest.current.announce(`${name} uploaded; resizing.`);
           watch(key, name, upload, signal);
+          void measureFile(file).then((size) => {
+            if (!size) return;
+            latest.current.onMeasured?.(upload.id, 'original', size);
+            if (current()) dispatch({ type: 'measured', key, kind: 'original', size });
+          });
         },
         (error: unknown) => {
           if (started) fail(error);
@@ -125,9 +157,10 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
   const addFiles = useCallback(
     (files: File[]) => {
       if (files.length === 0) return;
-      const added = files.map((file) => {
+      const pickedAt = new Date().toISOString();
+      const added = files.map((file, pickIndex) => {
         const name = file.name || 'image';
-        return newItem(`u${++nextKey}`, file, name, precheck(file, latest.current.info));
+        return newItem(`u${++nextKey}`, file, name, precheck(file, latest.current.info), { pickedAt, pickIndex });
       });
       dispatch({ type: 'add', items: added });
       const rejected = added.filter((item) => item.phase === 'rejected').length;
@@ -137,7 +170,8 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
           .filter(Boolean)
           .join(' '),
       );
-      for (const item of added) if (item.phase === 'queued') send(item.key, item.file, item.name);
+      for (const item of added)
+        if (item.phase === 'queued') send(item.key, item.file, item.name, { pickedAt: item.pickedAt, pickIndex: item.pickIndex });
     },
     [send],
   );
@@ -147,7 +181,7 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
       const item = latest.current.items.find((i) => i.key === key);
       if (item?.phase !== 'failed') return;
       dispatch({ type: 'retry', key });
-      send(key, item.file, item.name);
+      send(key, item.file, item.name, { pickedAt: item.pickedAt, pickIndex: item.pickIndex });
     },
     [send],
   );
@@ -188,5 +222,13 @@ export function useUploader({ api, info, announce, onUploaded, concurrency = 3, 
     dispatch({ type: 'forget-image', id });
   }, []);
 
-  return { items, addFiles, retry, cancel, dismiss, clearFinished, recheck, forgetImage };
+  const measured = useCallback((key: string, kind: LinkKind, size: Dimensions) => {
+    const item = latest.current.items.find((i) => i.key === key);
+    const known = item?.dimensions[kind];
+    if (!item?.upload || (known && known.width === size.width && known.height === size.height)) return;
+    dispatch({ type: 'measured', key, kind, size });
+    latest.current.onMeasured?.(item.upload.id, kind, size);
+  }, []);
+
+  return { items, addFiles, retry, cancel, dismiss, clearFinished, recheck, forgetImage, measured };
 }
