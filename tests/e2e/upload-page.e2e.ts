@@ -70,7 +70,7 @@ describe('the upload page in Chromium', () => {
     expect(response?.status()).toBe(200);
     await expect(page.title()).resolves.toBe('imgr');
     // From GET / (max_upload_bytes, accepted_types), fetched through config.json's endpoint.
-    await page.getByText(/^Images up to 26\.2 MB each: JPEG, PNG, GIF, WEBP, AVIF\.$/).waitFor();
+    await page.getByText(/^Images up to 25 MB each: JPEG, PNG, GIF, WEBP, AVIF\.$/).waitFor();
     expect(await page.getByLabel('Images to upload').getAttribute('accept')).toBe('image/jpeg,image/png,image/gif,image/webp,image/avif');
     await screenshot(page, '01-empty');
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -249,14 +249,14 @@ describe('the upload page in Chromium', () => {
 
     const disguised = card('disguised.png').getByRole('alert');
     await disguised.waitFor({ timeout: 20_000 });
-    expect(await disguised.locator('p').textContent()).toBe('Unsupported type: Only JPEG, PNG, GIF, WebP and AVIF images are accepted.');
+    expect(await disguised.locator('p').textContent()).toBe('Not a supported image: This server takes JPEG, PNG, GIF, WebP and AVIF images only.');
     // Sending the same bytes again cannot change the answer: no Retry for a 415 or a 422.
     expect(await card('disguised.png').getByRole('button', { name: /Retry/ }).count()).toBe(0);
 
     const truncated = card('truncated.jpg').getByRole('alert');
     await truncated.waitFor({ timeout: 20_000 });
     expect(await truncated.locator('p').textContent()).toBe(
-      'Unreadable image: The file is damaged or truncated and cannot be read as an image.',
+      'Damaged image: The file is damaged or incomplete, so it cannot be read as an image. Save it again and retry.',
     );
     expect(await card('truncated.jpg').getByRole('button', { name: /Retry/ }).count()).toBe(0);
     await screenshot(page, '07-errors');
@@ -270,7 +270,7 @@ describe('the upload page in Chromium', () => {
       .setInputFiles({ name: 'offline.webp', mimeType: 'image/webp', buffer: fixture('photo.webp') });
     const alert = card('offline.webp').getByRole('alert');
     await alert.waitFor({ timeout: 20_000 });
-    expect(await alert.locator('p').textContent()).toBe('Server unreachable: You are offline.');
+    expect(await alert.locator('p').textContent()).toBe('Offline: This device is offline. Retry once it is connected again.');
     await screenshot(page, '08-offline');
     await network({});
     await card('offline.webp').getByRole('button', { name: 'Retry offline.webp' }).click();

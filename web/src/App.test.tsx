@@ -46,7 +46,7 @@ describe('uploading', () => {
     act(() => upload?.progress(1050, 4200));
     const bar = card('cat.jpg').getByRole('progressbar', { name: 'Upload of cat.jpg' }) as HTMLProgressElement;
     expect([bar.value, bar.max]).toEqual([1050, 4200]);
-    expect(card('cat.jpg').getByText('25% · 1.0 KB of 4.0 KB')).toBeTruthy();
+    expect(card('cat.jpg').getByText('25% · 1000 B of 3.9 KB')).toBeTruthy();
 
     let id = '';
     act(() => {
@@ -92,10 +92,10 @@ describe('uploading', () => {
     const { user } = setup();
     await user.upload(fileInput(), fakeFile('big.jpg', 'image/jpeg'));
     await until(() => api.uploads.length === 1, 'the upload');
-    act(() => api.uploads[0]?.fail(new ApiError('busy', 'The queue is full, try again in a minute.', 503, 60)));
+    act(() => api.uploads[0]?.fail(new ApiError('busy', 'Too many uploads in progress; retry shortly.', 503, 60, 'busy')));
     const alert = await card('big.jpg').findByRole('alert');
-    expect(alert.textContent).toBe('Server busy: The queue is full, try again in a minute.Retry');
-    expect(screen.getByTestId('announcer').textContent).toContain('big.jpg failed: The queue is full');
+    expect(alert.textContent).toBe('Server busy: The server is handling many uploads at once. Retry in 1 minute.Retry');
+    expect(screen.getByTestId('announcer').textContent).toContain('big.jpg failed: The server is handling many uploads');
 
     await user.click(card('big.jpg').getByRole('button', { name: 'Retry big.jpg' }));
     await until(() => api.uploads.length === 2, 'the second attempt');
@@ -109,7 +109,7 @@ describe('uploading', () => {
   it('refuses a non-image and a file over the limit without sending them', async () => {
     api.info_ = { maxUploadBytes: 1000, acceptedTypes: ['image/jpeg', 'image/png'] };
     const { user } = setup();
-    await screen.findByText('Images up to 1.0 KB each: JPEG, PNG.');
+    await screen.findByText('Images up to 1000 B each: JPEG, PNG.');
     expect(fileInput().accept).toBe('image/jpeg,image/png');
     await user.upload(fileInput(), [
       fakeFile('notes.txt', 'text/plain', 10),
@@ -117,7 +117,9 @@ describe('uploading', () => {
       fakeFile('ok.png', 'image/png', 500),
     ]);
     expect(card('notes.txt').getByRole('alert').textContent).toBe('Not uploaded: This is not an image (text/plain).');
-    expect(card('huge.png').getByRole('alert').textContent).toBe('Not uploaded: 5.0 KB is over the 1.0 KB limit of this server.');
+    expect(card('huge.png').getByRole('alert').textContent).toBe(
+      'Not uploaded: This file is 4.9 KB; this server takes images up to 1000 B.',
+    );
     expect(card('notes.txt').queryByRole('button', { name: /Retry/ })).toBeNull();
     await until(() => api.uploads.length === 1, 'the good file');
     expect(api.uploads[0]?.name).toBe('ok.png');
@@ -427,7 +429,7 @@ describe('clearing the list', () => {
     await user.click(screen.getByRole('button', { name: 'Clear finished' }));
     expect(screen.queryByRole('heading', { name: 'done.png' })).toBeNull();
     expect(screen.queryByRole('heading', { name: 'bad.txt' })).toBeNull();
-    expect(card('busy.png').getByText('0% · 0 B of 2.0 KB')).toBeTruthy();
+    expect(card('busy.png').getByText('0% · 0 B of 2 KB')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Clear finished' })).toBeNull();
     // My uploads keeps what was uploaded.
     expect(readHistory(localStorage).map((e) => e.name)).toEqual(['done.png']);
@@ -440,7 +442,7 @@ describe('cancelling', () => {
     await user.upload(fileInput(), [fakeFile('first.png', 'image/png'), fakeFile('second.png', 'image/png')]);
     await until(() => api.uploads.length === 1, 'the first upload');
     await user.click(card('second.png').getByRole('button', { name: 'Cancel upload of second.png' }));
-    expect(card('second.png').getByRole('alert').textContent).toContain('Cancelled: Cancelled.');
+    expect(card('second.png').getByRole('alert').textContent).toContain('Cancelled: You stopped this upload.');
     // Retried while its first attempt still waits in the queue behind first.png.
     await user.click(card('second.png').getByRole('button', { name: 'Retry second.png' }));
     expect(card('second.png').getByText('Waiting…')).toBeTruthy();

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Announcer } from './components/announcer.tsx';
 import { CopyButton } from './components/copy-button.tsx';
 import { DropZone } from './components/drop-zone.tsx';
@@ -56,13 +56,16 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
   usePaste(uploader.addFiles);
 
   // Leaving or reloading the page cancels uploads still on their way: the browser asks first.
-  const sending = uploader.items.some((item) => item.phase === 'queued' || item.phase === 'uploading');
+  // Read through a ref by one lasting listener: a listener added and removed by an effect lags the screen.
+  const sending = useRef(false);
+  sending.current = uploader.items.some((item) => item.phase === 'queued' || item.phase === 'uploading');
   useEffect(() => {
-    if (!sending) return;
-    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    const warn = (event: BeforeUnloadEvent) => {
+      if (sending.current) event.preventDefault();
+    };
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
-  }, [sending]);
+  }, []);
 
   const { forgetImage } = uploader;
   const removeSaved = history.remove;

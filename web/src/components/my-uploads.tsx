@@ -1,5 +1,6 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, type LinkKind } from '../lib/api.ts';
+import { explainError } from '../lib/error-text.ts';
 import type { Dimensions, SavedUpload } from '../lib/history.ts';
 import { CopyButton } from './copy-button.tsx';
 import { LinkPanel } from './link-panel.tsx';
@@ -52,7 +53,8 @@ function Saved({ entry, onDelete, onForget, onMeasured }: SavedProps) {
       await onDelete(entry);
     } catch (cause) {
       setMode('idle');
-      setError(cause instanceof ApiError ? `${cause.title}: ${cause.message}` : String(cause));
+      const text = cause instanceof ApiError ? explainError(cause, { online: navigator.onLine }) : null;
+      setError(text ? `${text.title}: ${text.message}` : String(cause));
     }
   };
 

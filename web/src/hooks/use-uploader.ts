@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
+import { explainError } from '../lib/error-text.ts';
 import { percent } from '../lib/format.ts';
 import type { Dimensions, SavedUpload } from '../lib/history.ts';
 import { createLimiter } from '../lib/limiter.ts';
@@ -48,8 +49,14 @@ function measureFile(file: Blob): Promise<Dimensions | null> {
   });
 }
 
-function toItemError(error: unknown): ItemError {
-  if (error instanceof ApiError) return { title: error.title, message: error.message, retryable: error.retryable };
+function toItemError(error: unknown, file: File, info: ServerInfo): ItemError {
+  if (error instanceof ApiError) {
+    return explainError(error, {
+      fileSize: file.size,
+      ...(info.maxUploadBytes !== undefined ? { maxUploadBytes: info.maxUploadBytes } : {}),
+      online: navigator.onLine,
+    });
+  }
   return { title: 'Error', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -105,7 +112,7 @@ export function useUploader({
       let started = false;
       const fail = (error: unknown) => {
         if (!current()) return;
-        const itemError = toItemError(error);
+        const itemError = toItemError(error, file, latest.current.info);
         dispatch({ type: 'failed', key, error: itemError });
         latest.current.announce(`${name} failed: ${itemError.message}`);
       };
