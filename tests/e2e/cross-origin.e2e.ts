@@ -38,7 +38,7 @@ describe('the page on another origin than the API', () => {
     const url = await site(baseUrl.replace(/\/$/, ''));
     expect(new URL(url).origin).not.toBe(new URL(baseUrl).origin);
     await page.goto(url);
-    await page.getByText(/^Images up to 26\.2 MB each/).waitFor();
+    await page.getByText(/^Images up to 25 MB each/).waitFor();
 
     await page.getByLabel('Images to upload').setInputFiles({ name: 'far.jpg', mimeType: 'image/jpeg', buffer: fixture('photo-3mp.jpg') });
     await card('far.jpg').and(page.locator('[data-watch="complete"]')).waitFor({ timeout: 60_000 });

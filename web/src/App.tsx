@@ -113,7 +113,7 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
             <div className="section-head">
               <h2 id="session-title">This visit</h2>
               {batchLinks && (
-                <CopyButton text={batchLinks} label="Copy the links of every upload of this visit">
+                <CopyButton text={batchLinks} label="Copy all links of this visit">
                   Copy all links
                 </CopyButton>
               )}
