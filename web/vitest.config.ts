@@ -12,5 +12,7 @@ export default defineProject({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test-setup.ts'],
     restoreMocks: true,
+    // jsdom renders of the whole page take seconds when the shared machine is loaded; 5 s cut them short.
+    testTimeout: 20_000,
   },
 });

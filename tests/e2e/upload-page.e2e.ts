@@ -70,7 +70,7 @@ describe('the upload page in Chromium', () => {
     expect(response?.status()).toBe(200);
     await expect(page.title()).resolves.toBe('imgr');
     // From GET / (max_upload_bytes, accepted_types), fetched through config.json's endpoint.
-    await page.getByText(/^Images up to 26\.2 MB each: JPEG, PNG, GIF, WEBP, AVIF\.$/).waitFor();
+    await page.getByText(/^Images up to 25 MB each: JPEG, PNG, GIF, WEBP, AVIF\.$/).waitFor();
     expect(await page.getByLabel('Images to upload').getAttribute('accept')).toBe('image/jpeg,image/png,image/gif,image/webp,image/avif');
     await screenshot(page, '01-empty');
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -158,7 +158,8 @@ describe('the upload page in Chromium', () => {
       .getByTestId('announcer')
       .filter({ hasText: /All sizes of .* are done/ })
       .waitFor({ state: 'attached' });
-    // My uploads shows each tiny size too, trying again if it asked before the worker wrote it.
+    // My uploads shows each tiny size too, trying again if it asked before the worker wrote it (lazy: once in view).
+    await mine().scrollIntoViewIfNeeded();
     await page.waitForFunction(
       () =>
         Array.from(document.querySelectorAll<HTMLImageElement>('li.saved img')).filter((i) => i.complete && i.naturalWidth > 0).length ===
@@ -173,7 +174,7 @@ describe('the upload page in Chromium', () => {
 
   it('copies a link and all links of a photo to the clipboard', async () => {
     const photo = card('photo-3mp.jpg');
-    const bigUrl = await photo.getByLabel('big', { exact: true }).inputValue();
+    const bigUrl = (await photo.locator('[data-kind="big"] a.link-url').textContent()) ?? '';
     expect(bigUrl).toMatch(new RegExp(`^${baseUrl}image/[A-Za-z0-9]{8}/big$`));
 
     await photo.getByRole('button', { name: 'Copy big link of photo-3mp.jpg' }).click();
@@ -193,8 +194,11 @@ describe('the upload page in Chromium', () => {
   });
 
   it('deletes one upload from My uploads, on the server too', async () => {
-    const original = await card('photo-4mp.jpg').getByLabel('original', { exact: true }).inputValue();
+    const original = (await card('photo-4mp.jpg').locator('[data-kind="original"] a.link-url').textContent()) ?? '';
     expect((await fetch(original)).status).toBe(200);
+    // Opened in a tab of the same browser first, so it sits in Chromium's cache.
+    const tab = await browser.context.newPage();
+    expect((await tab.goto(original))?.status()).toBe(200);
 
     await mine().getByRole('button', { name: 'Delete photo-4mp.jpg' }).click();
     await screenshot(page, '04-confirm-delete');
@@ -202,12 +206,19 @@ describe('the upload page in Chromium', () => {
     await mine().getByRole('link', { name: 'photo-4mp.jpg' }).waitFor({ state: 'detached' });
 
     expect((await fetch(original)).status).toBe(404);
+    // Reopened in the same browser: revalidated (Cache-Control: no-cache), so the 404, not the cached copy.
+    const reopened = await tab.goto(original);
+    expect(reopened?.status()).toBe(404);
+    expect(await reopened?.headerValue('content-type')).toMatch(/^application\/json/);
+    await screenshot(tab, '04b-reopened-after-delete');
+    await tab.close();
     // Its card is gone too, and the list survives a reload.
     expect(await card('photo-4mp.jpg').count()).toBe(0);
     await page.reload();
     await mine().getByRole('link', { name: 'photo.png' }).waitFor();
     expect(await mine().getByRole('link').allTextContents()).toEqual(
-      ['photo.png', 'photo-4mp.jpg', 'photo-3mp.jpg'].filter((n) => n !== 'photo-4mp.jpg'),
+      // Pick order, whatever order the uploads finished in.
+      ['photo-3mp.jpg', 'photo.png'],
     );
     await screenshot(page, '05-after-delete');
   });
@@ -249,14 +260,16 @@ describe('the upload page in Chromium', () => {
 
     const disguised = card('disguised.png').getByRole('alert');
     await disguised.waitFor({ timeout: 20_000 });
-    expect(await disguised.locator('p').textContent()).toBe('Unsupported type: Only JPEG, PNG, GIF, WebP and AVIF images are accepted.');
+    expect(await disguised.locator('p').textContent()).toBe(
+      'Not a supported image: This server takes JPEG, PNG, GIF, WebP and AVIF images only.',
+    );
     // Sending the same bytes again cannot change the answer: no Retry for a 415 or a 422.
     expect(await card('disguised.png').getByRole('button', { name: /Retry/ }).count()).toBe(0);
 
     const truncated = card('truncated.jpg').getByRole('alert');
     await truncated.waitFor({ timeout: 20_000 });
     expect(await truncated.locator('p').textContent()).toBe(
-      'Unreadable image: The file is damaged or truncated and cannot be read as an image.',
+      'Damaged image: The file is damaged or incomplete, so it cannot be read as an image. Save it again and retry.',
     );
     expect(await card('truncated.jpg').getByRole('button', { name: /Retry/ }).count()).toBe(0);
     await screenshot(page, '07-errors');
@@ -270,7 +283,7 @@ describe('the upload page in Chromium', () => {
       .setInputFiles({ name: 'offline.webp', mimeType: 'image/webp', buffer: fixture('photo.webp') });
     const alert = card('offline.webp').getByRole('alert');
     await alert.waitFor({ timeout: 20_000 });
-    expect(await alert.locator('p').textContent()).toBe('Server unreachable: You are offline.');
+    expect(await alert.locator('p').textContent()).toBe('Offline: This device is offline. Retry once it is connected again.');
     await screenshot(page, '08-offline');
     await network({});
     await card('offline.webp').getByRole('button', { name: 'Retry offline.webp' }).click();
@@ -313,9 +326,26 @@ describe('the upload page in Chromium', () => {
     });
     expect(layout.outside).toEqual([]);
     expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
-    // Touch-sized controls.
-    const chooseBox = await page.getByRole('button', { name: 'Choose images…' }).boundingBox();
-    expect(chooseBox?.height).toBeGreaterThanOrEqual(36);
+    // Touch-sized controls: 44 px for every visible button and disclosure.
+    const small = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('button, summary'))
+        .map((el) => ({ text: el.textContent, height: el.getBoundingClientRect().height }))
+        .filter(({ height }) => height > 0 && height < 44),
+    );
+    expect(small).toEqual([]);
+    // The five links of the image tell themselves apart: each shows its whole URL (wrapped, never cut).
+    const links = await card('portrait-exif6.jpg')
+      .locator('a.link-url')
+      .evaluateAll((els) => els.map((el) => ({ text: el.textContent ?? '', clipped: el.scrollWidth > el.clientWidth + 1 })));
+    expect(links).toHaveLength(5);
+    expect(links.every((link) => !link.clipped)).toBe(true);
+    expect(links.map((link) => link.text.split('/').at(-1))).toEqual([
+      expect.stringMatching(/^[A-Za-z0-9]{8}$/),
+      'big',
+      'medium',
+      'small',
+      'tiny',
+    ]);
     await screenshot(page, '10-phone-light');
 
     const lightBackground = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);

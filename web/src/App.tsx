@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Announcer } from './components/announcer.tsx';
+import { CopyButton } from './components/copy-button.tsx';
 import { DropZone } from './components/drop-zone.tsx';
 import { ExpiryChoice } from './components/expiry-choice.tsx';
 import { MyUploads } from './components/my-uploads.tsx';
@@ -51,19 +52,23 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     info,
     announce,
     onUploaded: history.add,
+    onMeasured: history.setDimensions,
     ...(concurrency ? { concurrency } : {}),
     ...(backoff ? { backoff } : {}),
   });
   usePaste(uploader.addFiles);
 
   // Leaving or reloading the page cancels uploads still on their way: the browser asks first.
-  const sending = uploader.items.some((item) => item.phase === 'queued' || item.phase === 'uploading');
+  // Read through a ref by one lasting listener: a listener added and removed by an effect lags the screen.
+  const sending = useRef(false);
+  sending.current = uploader.items.some((item) => item.phase === 'queued' || item.phase === 'uploading');
   useEffect(() => {
-    if (!sending) return;
-    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    const warn = (event: BeforeUnloadEvent) => {
+      if (sending.current) event.preventDefault();
+    };
     window.addEventListener('beforeunload', warn);
     return () => window.removeEventListener('beforeunload', warn);
-  }, [sending]);
+  }, []);
 
   const { forgetImage } = uploader;
   const removeSaved = history.remove;
@@ -90,6 +95,9 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     [removeSaved, announce],
   );
 
+  // The original link of each upload of this visit, in the order of the cards, one a line: to share a batch.
+  const batchLinks = uploader.items.flatMap((item) => (item.links ? [item.links.original] : [])).join('\n');
+
   return (
     <>
       <header className="top">
@@ -108,6 +116,11 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
           <section className="session" aria-labelledby="session-title">
             <div className="section-head">
               <h2 id="session-title">This visit</h2>
+              {batchLinks && (
+                <CopyButton text={batchLinks} label="Copy all links of this visit">
+                  Copy all links
+                </CopyButton>
+              )}
               {uploader.items.some(isFinished) && (
                 <button type="button" onClick={uploader.clearFinished}>
                   Clear finished
@@ -123,12 +136,20 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
                   onCancel={uploader.cancel}
                   onDismiss={uploader.dismiss}
                   onRecheck={uploader.recheck}
+                  onMeasured={uploader.measured}
                 />
               ))}
             </ul>
           </section>
         )}
-        <MyUploads entries={history.entries} onDelete={onDelete} onForget={onForget} />
+        <MyUploads
+          entries={history.entries}
+          onDelete={onDelete}
+          onForget={onForget}
+          onMeasured={history.setDimensions}
+          unsaved={history.unsaved}
+          onImport={history.importFile}
+        />
       </main>
     </>
   );

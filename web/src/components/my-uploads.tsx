@@ -1,8 +1,11 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../lib/api.ts';
-import type { SavedUpload } from '../lib/history.ts';
+import { ApiError, type LinkKind } from '../lib/api.ts';
+import { explainError } from '../lib/error-text.ts';
+import type { Dimensions, SavedUpload } from '../lib/history.ts';
 import { CopyButton } from './copy-button.tsx';
+import { LinkPanel } from './link-panel.tsx';
 import { RetryingImage } from './retrying-image.tsx';
+import { TokenTransfer, type TokenTransferProps } from './token-transfer.tsx';
 
 interface MyUploadsProps {
   entries: SavedUpload[];
@@ -10,11 +13,19 @@ interface MyUploadsProps {
   onDelete: (entry: SavedUpload) => Promise<void>;
   /** Drops the entry from this browser only. */
   onForget: (entry: SavedUpload) => void;
+  /** A size's pixel size, measured when its links were shown. */
+  onMeasured: (id: string, kind: LinkKind, size: Dimensions) => void;
+  /** The browser refused to store the list: it lives only as long as this page. */
+  unsaved: boolean;
+  onImport: TokenTransferProps['onImport'];
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUploadsProps, 'entries'>) {
+type SavedProps = { entry: SavedUpload } & Pick<MyUploadsProps, 'onDelete' | 'onForget' | 'onMeasured'>;
+
+function Saved({ entry, onDelete, onForget, onMeasured }: SavedProps) {
+  const [linksOpen, setLinksOpen] = useState(false);
   const [mode, setMode] = useState<'idle' | 'confirm' | 'deleting'>('idle');
   const [error, setError] = useState<string | null>(null);
   const [thumbFailed, setThumbFailed] = useState(false);
@@ -42,7 +53,8 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
       await onDelete(entry);
     } catch (cause) {
       setMode('idle');
-      setError(cause instanceof ApiError ? `${cause.title}: ${cause.message}` : String(cause));
+      const text = cause instanceof ApiError ? explainError(cause, { online: navigator.onLine }) : null;
+      setError(text ? `${text.title}: ${text.message}` : String(cause));
     }
   };
 
@@ -94,6 +106,12 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
           </>
         )}
       </div>
+      <details className="saved-links" open={linksOpen} onToggle={(event) => setLinksOpen(event.currentTarget.open)}>
+        <summary>All sizes and embed codes</summary>
+        {linksOpen && (
+          <LinkPanel idPrefix={`saved-${entry.id}`} image={entry} onMeasure={(kind, size) => onMeasured(entry.id, kind, size)} />
+        )}
+      </details>
       {error && (
         <div className="error saved-error" role="alert">
           <p>{error}</p>
@@ -107,7 +125,7 @@ function Saved({ entry, onDelete, onForget }: { entry: SavedUpload } & Omit<MyUp
 }
 
 /** The uploads made from this browser, newest first, with their delete tokens. */
-export function MyUploads({ entries, onDelete, onForget }: MyUploadsProps) {
+export function MyUploads({ entries, onDelete, onForget, onMeasured, unsaved, onImport }: MyUploadsProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   const count = useRef(entries.length);
 
@@ -123,12 +141,18 @@ export function MyUploads({ entries, onDelete, onForget }: MyUploadsProps) {
         My uploads <span className="count">{entries.length}</span>
       </h2>
       <p className="muted">Remembered by this browser only, with what is needed to delete them.</p>
+      {unsaved && (
+        <p className="warning" role="alert">
+          This browser refused to store more: the list is kept only until this page is closed. Export it to keep the delete tokens.
+        </p>
+      )}
+      <TokenTransfer entries={entries} onImport={onImport} />
       {entries.length === 0 ? (
         <p className="empty">Nothing uploaded from this browser yet.</p>
       ) : (
         <ul className="saved-list">
           {entries.map((entry) => (
-            <Saved key={entry.id} entry={entry} onDelete={onDelete} onForget={onForget} />
+            <Saved key={entry.id} entry={entry} onDelete={onDelete} onForget={onForget} onMeasured={onMeasured} />
           ))}
         </ul>
       )}

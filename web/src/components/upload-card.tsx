@@ -1,8 +1,8 @@
-import { useState } from 'react';
-import { LINK_KINDS, SIZES, type Size } from '../lib/api.ts';
+import { type LinkKind, SIZES, type Size } from '../lib/api.ts';
 import { formatBytes, percent } from '../lib/format.ts';
+import type { Dimensions } from '../lib/history.ts';
 import type { UploadItem } from '../lib/uploads.ts';
-import { CopyButton } from './copy-button.tsx';
+import { LinkPanel } from './link-panel.tsx';
 import { RetryingImage } from './retrying-image.tsx';
 
 export interface UploadCardActions {
@@ -10,6 +10,7 @@ export interface UploadCardActions {
   onCancel: (key: string) => void;
   onDismiss: (key: string) => void;
   onRecheck: (key: string) => void;
+  onMeasured: (key: string, kind: LinkKind, size: Dimensions) => void;
 }
 
 function progressText(item: UploadItem): string {
@@ -28,8 +29,15 @@ function progressText(item: UploadItem): string {
   }
 }
 
-function Thumbnail({ name, size, url, state, reason }: { name: string; size: Size; url: string } & UploadItem['variants'][Size]) {
-  const [dimensions, setDimensions] = useState('');
+interface ThumbnailProps {
+  name: string;
+  size: Size;
+  url: string;
+  dimensions: Dimensions | undefined;
+  onMeasured: (size: Size, dimensions: Dimensions) => void;
+}
+
+function Thumbnail({ name, size, url, state, reason, dimensions, onMeasured }: ThumbnailProps & UploadItem['variants'][Size]) {
   return (
     <li className="thumb" data-size={size} data-state={state}>
       {state === 'ready' ? (
@@ -38,7 +46,7 @@ function Thumbnail({ name, size, url, state, reason }: { name: string; size: Siz
             src={url}
             alt={`${name}, ${size} size`}
             decoding="async"
-            onLoad={(event) => setDimensions(`${event.currentTarget.naturalWidth}×${event.currentTarget.naturalHeight}`)}
+            onLoad={(event) => onMeasured(size, { width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight })}
           />
         </a>
       ) : (
@@ -46,7 +54,7 @@ function Thumbnail({ name, size, url, state, reason }: { name: string; size: Siz
       )}
       <span className="thumb-label">
         {size}
-        {dimensions && <span className="muted"> {dimensions}</span>}
+        {dimensions && <span className="muted"> {`${dimensions.width}×${dimensions.height}`}</span>}
         {state === 'pending' && <span className="muted"> resizing…</span>}
         {state === 'failed' && <span className="danger-text"> failed{reason ? `: ${reason}` : ''}</span>}
       </span>
@@ -54,14 +62,22 @@ function Thumbnail({ name, size, url, state, reason }: { name: string; size: Siz
   );
 }
 
-function Thumbnails({ item, onRecheck }: { item: UploadItem; onRecheck: (key: string) => void }) {
+function Thumbnails({ item, onRecheck, onMeasured }: { item: UploadItem } & Pick<UploadCardActions, 'onRecheck' | 'onMeasured'>) {
   const { links } = item;
   if (!links) return null;
   return (
     <>
       <ul className="thumbs" aria-label={`Sizes of ${item.name}`}>
         {SIZES.map((size) => (
-          <Thumbnail key={size} name={item.name} size={size} url={links[size]} {...item.variants[size]} />
+          <Thumbnail
+            key={size}
+            name={item.name}
+            size={size}
+            url={links[size]}
+            dimensions={item.dimensions[size]}
+            onMeasured={(kind, dimensions) => onMeasured(item.key, kind, dimensions)}
+            {...item.variants[size]}
+          />
         ))}
       </ul>
       {item.watch === 'timeout' && (
@@ -76,35 +92,8 @@ function Thumbnails({ item, onRecheck }: { item: UploadItem; onRecheck: (key: st
   );
 }
 
-function Links({ item }: { item: UploadItem }) {
-  const { links } = item;
-  if (!links) return null;
-  const all = LINK_KINDS.map((kind) => links[kind]).join('\n');
-  return (
-    <div className="links">
-      <ul className="link-rows">
-        {LINK_KINDS.map((kind) => {
-          const id = `${item.key}-link-${kind}`;
-          return (
-            <li key={kind} className="link-row">
-              <label htmlFor={id} className="link-kind">
-                {kind}
-              </label>
-              <input id={id} className="link-url" readOnly value={links[kind]} onFocus={(e) => e.currentTarget.select()} />
-              <CopyButton text={links[kind]} label={`Copy ${kind} link of ${item.name}`} />
-            </li>
-          );
-        })}
-      </ul>
-      <CopyButton text={all} label={`Copy all links of ${item.name}`} className="copy-all">
-        Copy all links
-      </CopyButton>
-    </div>
-  );
-}
-
 /** One file: progress, then the sizes appearing, then its links; or what went wrong. */
-export function UploadCard({ item, onRetry, onCancel, onDismiss, onRecheck }: { item: UploadItem } & UploadCardActions) {
+export function UploadCard({ item, onRetry, onCancel, onDismiss, onRecheck, onMeasured }: { item: UploadItem } & UploadCardActions) {
   const nameId = `${item.key}-name`;
   const active = item.phase === 'queued' || item.phase === 'uploading';
   return (
@@ -142,8 +131,8 @@ export function UploadCard({ item, onRetry, onCancel, onDismiss, onRecheck }: { 
           )}
         </div>
       )}
-      <Thumbnails item={item} onRecheck={onRecheck} />
-      <Links item={item} />
+      <Thumbnails item={item} onRecheck={onRecheck} onMeasured={onMeasured} />
+      {item.links && <LinkPanel idPrefix={item.key} image={{ name: item.name, links: item.links, dimensions: item.dimensions }} />}
     </li>
   );
 }

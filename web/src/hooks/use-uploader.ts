@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { createLimiter } from '../../../core/src/limiter.ts';
 import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
+import { explainError } from '../lib/error-text.ts';
 import { percent } from '../lib/format.ts';
-import type { SavedUpload } from '../lib/history.ts';
+import type { Dimensions, SavedUpload } from '../lib/history.ts';
 import { precheck } from '../lib/precheck.ts';
 import { type ItemError, isFinished, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, watchVariants } from '../lib/variants.ts';
@@ -12,6 +13,8 @@ export interface UploaderOptions {
   info: ServerInfo;
   announce: (message: string) => void;
   onUploaded: (entry: SavedUpload) => void;
+  /** A link's pixel size became known (a thumbnail loaded, or the picked file was read). */
+  onMeasured?: (id: string, kind: LinkKind, size: Dimensions) => void;
   /** Files sent at the same time (3): more would only split the same bandwidth. */
   concurrency?: number;
   backoff?: BackoffOptions;
@@ -29,10 +32,33 @@ export interface Uploader {
   clearFinished: () => void;
   recheck: (key: string) => void;
   forgetImage: (id: string) => void;
+  measured: (key: string, kind: LinkKind, size: Dimensions) => void;
 }
 
-function toItemError(error: unknown): ItemError {
-  if (error instanceof ApiError) return { title: error.title, message: error.message, retryable: error.retryable };
+/** The pixel size of a picked file, read by the browser without drawing it; null if it cannot read it. */
+function measureFile(file: Blob): Promise<Dimensions | null> {
+  if (typeof URL.createObjectURL !== 'function') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const image = new Image();
+    const done = (size: Dimensions | null) => {
+      URL.revokeObjectURL(url);
+      resolve(size);
+    };
+    image.onload = () => done(image.naturalWidth > 0 ? { width: image.naturalWidth, height: image.naturalHeight } : null);
+    image.onerror = () => done(null);
+    image.src = url;
+  });
+}
+
+function toItemError(error: unknown, file: File, info: ServerInfo): ItemError {
+  if (error instanceof ApiError) {
+    return explainError(error, {
+      fileSize: file.size,
+      ...(info.maxUploadBytes !== undefined ? { maxUploadBytes: info.maxUploadBytes } : {}),
+      online: navigator.onLine,
+    });
+  }
   return { title: 'Error', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -44,6 +70,7 @@ export function useUploader({
   info,
   announce,
   onUploaded,
+  onMeasured,
   concurrency = 3,
   backoff = DEFAULT_BACKOFF,
   expiresIn,
@@ -52,8 +79,8 @@ export function useUploader({
   const limiter = useMemo(() => createLimiter(concurrency), [concurrency]);
   const controllers = useRef(new Map<string, AbortController>());
   // Callbacks read the latest values through refs, so the functions handed to children stay stable.
-  const latest = useRef({ items, info, announce, onUploaded, expiresIn });
-  latest.current = { items, info, announce, onUploaded, expiresIn };
+  const latest = useRef({ items, info, announce, onUploaded, onMeasured, expiresIn });
+  latest.current = { items, info, announce, onUploaded, onMeasured, expiresIn };
 
   useEffect(() => {
     const running = controllers.current;
@@ -78,7 +105,7 @@ export function useUploader({
   );
 
   const send = useCallback(
-    (key: string, file: File, name: string) => {
+    (key: string, file: File, name: string, pick: { pickedAt: string; pickIndex: number }) => {
       controllers.current.get(key)?.abort();
       const controller = new AbortController();
       controllers.current.set(key, controller);
@@ -88,7 +115,7 @@ export function useUploader({
       let started = false;
       const fail = (error: unknown) => {
         if (!current()) return;
-        const itemError = toItemError(error);
+        const itemError = toItemError(error, file, latest.current.info);
         dispatch({ type: 'failed', key, error: itemError });
         latest.current.announce(`${name} failed: ${itemError.message}`);
       };
@@ -116,7 +143,7 @@ export function useUploader({
       }).then(
         (upload) => {
           const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
-          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links };
+          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links, ...pick };
           if (upload.delete_token) entry.deleteToken = upload.delete_token;
           // Stored even if dismissed meanwhile: the image exists on the server and only this entry can delete it.
           latest.current.onUploaded(entry);
@@ -124,6 +151,11 @@ export function useUploader({
           dispatch({ type: 'uploaded', key, upload, links });
           latest.current.announce(`${name} uploaded; resizing.`);
           watch(key, name, upload, signal);
+          void measureFile(file).then((size) => {
+            if (!size) return;
+            latest.current.onMeasured?.(upload.id, 'original', size);
+            if (current()) dispatch({ type: 'measured', key, kind: 'original', size });
+          });
         },
         (error: unknown) => {
           if (started) fail(error);
@@ -136,9 +168,10 @@ export function useUploader({
   const addFiles = useCallback(
     (files: File[]) => {
       if (files.length === 0) return;
-      const added = files.map((file) => {
+      const pickedAt = new Date().toISOString();
+      const added = files.map((file, pickIndex) => {
         const name = file.name || 'image';
-        return newItem(`u${++nextKey}`, file, name, precheck(file, latest.current.info));
+        return newItem(`u${++nextKey}`, file, name, precheck(file, latest.current.info), { pickedAt, pickIndex });
       });
       dispatch({ type: 'add', items: added });
       const rejected = added.filter((item) => item.phase === 'rejected').length;
@@ -148,7 +181,8 @@ export function useUploader({
           .filter(Boolean)
           .join(' '),
       );
-      for (const item of added) if (item.phase === 'queued') send(item.key, item.file, item.name);
+      for (const item of added)
+        if (item.phase === 'queued') send(item.key, item.file, item.name, { pickedAt: item.pickedAt, pickIndex: item.pickIndex });
     },
     [send],
   );
@@ -158,7 +192,7 @@ export function useUploader({
       const item = latest.current.items.find((i) => i.key === key);
       if (item?.phase !== 'failed') return;
       dispatch({ type: 'retry', key });
-      send(key, item.file, item.name);
+      send(key, item.file, item.name, { pickedAt: item.pickedAt, pickIndex: item.pickIndex });
     },
     [send],
   );
@@ -199,5 +233,13 @@ export function useUploader({
     dispatch({ type: 'forget-image', id });
   }, []);
 
-  return { items, addFiles, retry, cancel, dismiss, clearFinished, recheck, forgetImage };
+  const measured = useCallback((key: string, kind: LinkKind, size: Dimensions) => {
+    const item = latest.current.items.find((i) => i.key === key);
+    const known = item?.dimensions[kind];
+    if (!item?.upload || (known && known.width === size.width && known.height === size.height)) return;
+    dispatch({ type: 'measured', key, kind, size });
+    latest.current.onMeasured?.(item.upload.id, kind, size);
+  }, []);
+
+  return { items, addFiles, retry, cancel, dismiss, clearFinished, recheck, forgetImage, measured };
 }

@@ -91,6 +91,8 @@ describe('upload', () => {
       'Images are limited to 25 MB.',
       413,
     ]);
+    // The catalogue code, which the page's wording is chosen by.
+    expect(tooLarge.code).toBe('too large');
     expect((await uploadError(415, JSON.stringify({ error: 'unsupported', message: 'Not an image.' }))).kind).toBe('unsupported-type');
     expect((await uploadError(422, JSON.stringify({ error: 'corrupt' }))).message).toBe('corrupt');
     // The original API's shape.

@@ -62,6 +62,8 @@ export class ApiError extends Error {
     message: string,
     readonly status = 0,
     readonly retryAfterSeconds?: number,
+    /** The stable code of imgr's error catalogue (`{"error": "too-large"}`); the original API's strings too. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -115,24 +117,26 @@ function retryAfter(header: string | null): number | undefined {
 }
 
 /** The server's own words: imgr sends `{error, message}`, the original `{error}`, proxies plain text or HTML. */
-function serverMessage(body: string, status: number, statusText: string): string {
+function serverMessage(body: string, status: number, statusText: string): { message: string; code?: string } {
   try {
     const parsed: unknown = JSON.parse(body);
     if (parsed && typeof parsed === 'object') {
       const { message, error } = parsed as { message?: unknown; error?: unknown };
-      if (typeof message === 'string' && message) return message;
-      if (typeof error === 'string' && error) return error;
+      const code = typeof error === 'string' && error ? error : undefined;
+      if (typeof message === 'string' && message) return code ? { message, code } : { message };
+      if (code) return { message: code, code };
     }
   } catch {
     // Not JSON: fall through to the raw text when it is short and not a page.
   }
   const text = body.trim();
-  if (text && text.length <= 200 && !text.startsWith('<')) return text;
-  return `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+  if (text && text.length <= 200 && !text.startsWith('<')) return { message: text };
+  return { message: `HTTP ${status}${statusText ? ` ${statusText}` : ''}` };
 }
 
 function errorFromResponse(status: number, statusText: string, body: string, retryAfterHeader: string | null): ApiError {
-  return new ApiError(kindForStatus(status), serverMessage(body, status, statusText), status, retryAfter(retryAfterHeader));
+  const { message, code } = serverMessage(body, status, statusText);
+  return new ApiError(kindForStatus(status), message, status, retryAfter(retryAfterHeader), code);
 }
 
 function isUploadResponse(value: unknown): value is UploadResponse {

@@ -29,4 +29,17 @@ describe('loadConfig', () => {
     serve(200, '{oops');
     expect((await loadConfig()).config).toEqual({ endpoint: '/' });
   });
+
+  it('says the server does not answer, not that config.json is wrong, when the request fails', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => {
+        throw new TypeError('Failed to fetch');
+      }),
+    );
+    expect(await loadConfig()).toEqual({
+      config: { endpoint: '/' },
+      warning: 'The server does not answer: it may be down or restarting. Reload this page in a moment.',
+    });
+  });
 });

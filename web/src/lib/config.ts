@@ -13,8 +13,18 @@ export interface LoadedConfig {
 const FALLBACK: RuntimeConfig = { endpoint: '/' };
 
 export async function loadConfig(url = 'config.json'): Promise<LoadedConfig> {
+  let response: Response;
   try {
-    const response = await fetch(url, { cache: 'no-store' });
+    response = await fetch(url, { cache: 'no-store' });
+  } catch {
+    // fetch rejects only when no answer came at all: the site is down or this device is offline.
+    const warning =
+      navigator.onLine === false
+        ? 'This device is offline: images cannot be uploaded until it is connected again.'
+        : 'The server does not answer: it may be down or restarting. Reload this page in a moment.';
+    return { config: FALLBACK, warning };
+  }
+  try {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body: unknown = await response.json();
     const endpoint = (body as { endpoint?: unknown } | null)?.endpoint;

@@ -1,15 +1,18 @@
 const UNITS = ['B', 'KB', 'MB', 'GB'] as const;
 
-/** "2.4 MB": decimal units, as file managers show them. */
+/**
+ * "2.3 MB", "25 MB": units of 1024, as server limits are set (25 MiB is "25 MB", not "26.2 MB"); one decimal
+ * below 10, none when it is zero.
+ */
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
     unit++;
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+  const text = unit === 0 || value >= 10 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '');
+  return `${text} ${UNITS[unit]}`;
 }
 
 /** Whole percent, never 100 before the last byte is sent. */

@@ -11,6 +11,21 @@ export interface FileFacts {
   size: number;
 }
 
+const HEIC = { type: /^image\/hei[cf](-sequence)?$/, name: /\.hei[cf]$/i };
+const SVG = { type: /^image\/svg\+xml$/, name: /\.svg$/i };
+
+/** The two kinds people try most that this server does not take, in words rather than MIME types. */
+function knownRefusal(file: FileFacts, type: string, info: ServerInfo): string | null {
+  const accepted = (t: string) => info.acceptedTypes?.includes(t) ?? false;
+  if ((HEIC.type.test(type) || HEIC.name.test(file.name)) && !accepted('image/heic') && !accepted('image/heif')) {
+    return "HEIC photos (the iPhone's own format) are not accepted. Share it as JPEG: on the iPhone, Settings › Camera › Formats › Most Compatible.";
+  }
+  if ((SVG.type.test(type) || SVG.name.test(file.name)) && !accepted('image/svg+xml')) {
+    return 'SVG drawings are not accepted, only pictures made of pixels (JPEG, PNG, GIF, WebP, AVIF).';
+  }
+  return null;
+}
+
 /**
  * Why a file is refused without uploading it, or null to send it. Only obvious cases: the server decides
  * the rest (it alone can tell a corrupt image).
@@ -18,15 +33,18 @@ export interface FileFacts {
 export function precheck(file: FileFacts, info: ServerInfo): string | null {
   if (file.size === 0) return 'The file is empty.';
   if (info.maxUploadBytes !== undefined && file.size > info.maxUploadBytes) {
-    return `${formatBytes(file.size)} is over the ${formatBytes(info.maxUploadBytes)} limit of this server.`;
+    return `This file is ${formatBytes(file.size)}; this server takes images up to ${formatBytes(info.maxUploadBytes)}.`;
   }
   const type = file.type.toLowerCase();
+  const known = knownRefusal(file, type, info);
+  if (known) return known;
   if (type === '') {
     return IMAGE_EXTENSIONS.test(file.name) ? null : 'This file does not look like an image.';
   }
   if (!type.startsWith('image/')) return `This is not an image (${type}).`;
   if (info.acceptedTypes && !info.acceptedTypes.includes(type)) {
-    return `This server does not accept ${type} images (it takes ${info.acceptedTypes.join(', ')}).`;
+    const names = info.acceptedTypes.map((t) => t.replace(/^image\//, '').toUpperCase());
+    return `This server does not accept ${type.replace(/^image\//, '').toUpperCase()} images, only ${names.join(', ')}.`;
   }
   return null;
 }

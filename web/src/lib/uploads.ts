@@ -1,4 +1,5 @@
 import type { LinkKind, UploadResponse } from './api.ts';
+import type { Dimensions } from './history.ts';
 import { allPending, type Variants } from './variants.ts';
 
 export type Phase = 'rejected' | 'queued' | 'uploading' | 'uploaded' | 'failed';
@@ -26,6 +27,11 @@ export interface UploadItem {
   links?: Record<LinkKind, string>;
   variants: Variants;
   watch: WatchState;
+  /** Pixel size of each link, as the page measured it. */
+  dimensions: Partial<Record<LinkKind, Dimensions>>;
+  /** When its drop happened (ISO) and its place in it, kept in My uploads so the list follows pick order. */
+  pickedAt: string;
+  pickIndex: number;
 }
 
 export type UploadAction =
@@ -36,12 +42,19 @@ export type UploadAction =
   | { type: 'failed'; key: string; error: ItemError }
   | { type: 'variants'; key: string; variants: Variants }
   | { type: 'watch'; key: string; watch: WatchState }
+  | { type: 'measured'; key: string; kind: LinkKind; size: Dimensions }
   | { type: 'retry'; key: string }
   | { type: 'dismiss'; key: string }
   | { type: 'clear-finished' }
   | { type: 'forget-image'; id: string };
 
-export function newItem(key: string, file: File, name: string, rejection: string | null): UploadItem {
+export function newItem(
+  key: string,
+  file: File,
+  name: string,
+  rejection: string | null,
+  pick: { pickedAt: string; pickIndex: number } = { pickedAt: new Date().toISOString(), pickIndex: 0 },
+): UploadItem {
   const item: UploadItem = {
     key,
     file,
@@ -52,6 +65,8 @@ export function newItem(key: string, file: File, name: string, rejection: string
     total: file.size,
     variants: allPending(),
     watch: 'idle',
+    dimensions: {},
+    ...pick,
   };
   if (rejection) item.error = { title: 'Not uploaded', message: rejection };
   return item;
@@ -91,6 +106,8 @@ export function uploadsReducer(items: UploadItem[], action: UploadAction): Uploa
       return update(items, action.key, (item) => ({ ...item, variants: action.variants }));
     case 'watch':
       return update(items, action.key, (item) => ({ ...item, watch: action.watch }));
+    case 'measured':
+      return update(items, action.key, (item) => ({ ...item, dimensions: { ...item.dimensions, [action.kind]: action.size } }));
     case 'retry':
       return update(items, action.key, (item) => {
         const { error: _dropped, ...rest } = item;
