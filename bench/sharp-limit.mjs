@@ -13,9 +13,18 @@ tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_C
 const input = readFileSync(file);
 const format = detectFormat(input);
 if (!format) throw new Error(`${file}: not an image`);
+// The worker's decode budget and its extra formats, from the same environment variables.
+const limits = {
+  maxPixels: env.IMGR_MAX_PIXELS,
+  maxFrames: env.IMGR_MAX_FRAMES,
+  maxDecodePixels: env.IMGR_MAX_DECODE_PIXELS,
+  maxAnimationPixels: env.IMGR_MAX_ANIMATION_PIXELS,
+  renderTimeoutSeconds: env.IMGR_RENDER_TIMEOUT_S,
+};
+const render = () => renderVariants(input, format, VARIANTS, limits, { alternates: env.IMGR_MODERN_FORMATS });
 
 // Warm up (first calls load codecs and fill caches).
-for (let i = 0; i < 3; i++) await renderVariants(input, format, VARIANTS);
+for (let i = 0; i < 3; i++) await render();
 
 const concurrency = env.IMGR_WORKER_CONCURRENCY;
 const cpuStart = process.cpuUsage();
@@ -27,7 +36,7 @@ await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      await renderVariants(input, format, VARIANTS);
+      await render();
       perImage.push(performance.now() - t0);
       images++;
     }
