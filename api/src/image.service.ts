@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   ACCEPTED_TYPES,
-  DependencyError,
   errorMessage,
   failureKey,
   type ImageFormat,
@@ -24,7 +23,7 @@ import {
   type VariantName,
 } from '@imgr/core';
 import { type ImageUrls, imageUrls } from './contract.js';
-import { HttpError } from './http-errors.js';
+import { ImageError } from './image.errors.js';
 
 export interface ImageServiceOptions {
   storage: ObjectStore;
@@ -63,12 +62,10 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value).dig
 /** Seconds a client should wait before asking again for a size that is still being made. */
 export const PENDING_RETRY_AFTER_S = 1;
 
-function storageError(error: unknown): never {
-  if (error instanceof DependencyError) throw new HttpError('storageUnavailable', { retryAfterSeconds: 5 });
-  throw error;
-}
-
-/** Upload, read, status and delete of images: the API's logic, free of HTTP details. */
+/**
+ * Upload, read, status and delete of images: the API's logic, free of HTTP details. Refusals are
+ * `ImageError`s; storage failures (`DependencyError`) pass through untouched, for the HTTP layer to map.
+ */
 export function createImageService(options: ImageServiceOptions) {
   const { storage, queue, metrics, limits } = options;
   const generateId = options.generateId ?? newImageId;
@@ -82,7 +79,7 @@ export function createImageService(options: ImageServiceOptions) {
     } catch (error) {
       log.info({ err: error }, 'metadata removal refused the file');
       metrics.uploads.inc({ result: 'corrupt-image' });
-      throw new HttpError('corruptImage');
+      throw new ImageError('corruptImage');
     }
   }
 
@@ -92,30 +89,30 @@ export function createImageService(options: ImageServiceOptions) {
       metrics.uploads.inc({ result: probe.problem });
       switch (probe.problem) {
         case 'unsupported-type':
-          throw new HttpError('unsupportedType', {
+          throw new ImageError('unsupportedType', {
             extra: { accepted_types: ACCEPTED_TYPES },
           });
         case 'corrupt-image':
           // The decoder's text helps an operator, not a client: it stays in the log.
           log.info({ detail: probe.detail }, 'upload refused: image cannot be decoded');
-          throw new HttpError('corruptImage');
+          throw new ImageError('corruptImage');
         case 'too-many-pixels':
-          throw new HttpError('tooManyPixels', {
+          throw new ImageError('tooManyPixels', {
             message: `The image is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); the limit is ${megapixels(limits.maxPixels)}.`,
             extra: { max_pixels: limits.maxPixels },
           });
         case 'too-many-frames':
-          throw new HttpError('tooManyFrames', {
+          throw new ImageError('tooManyFrames', {
             message: `The animation has ${probe.frames} frames; the limit is ${limits.maxFrames}.`,
             extra: { max_frames: limits.maxFrames },
           });
         case 'animation-too-large':
-          throw new HttpError('animationTooLarge', {
+          throw new ImageError('animationTooLarge', {
             message: `The animation's canvas is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); animations are limited to ${megapixels(limits.maxAnimationPixels)}.`,
             extra: { max_animation_pixels: limits.maxAnimationPixels },
           });
         case 'too-many-decoded-pixels':
-          throw new HttpError('tooManyDecodedPixels', {
+          throw new ImageError('tooManyDecodedPixels', {
             message: `The image is ${probe.width}x${probe.height} x ${probe.frames} frames (${megapixels(probe.width * probe.height * probe.frames)} to decode); the limit is ${megapixels(limits.maxDecodePixels)}.`,
             extra: { max_decode_pixels: limits.maxDecodePixels },
           });
@@ -141,7 +138,7 @@ export function createImageService(options: ImageServiceOptions) {
         .catch((deleteError: unknown) => log.warn({ id, err: errorMessage(deleteError) }, 'orphan original left for the sweep'));
       log.warn({ id, err: errorMessage(error) }, 'publish failed; upload refused');
       metrics.uploads.inc({ result: 'queue-unavailable' });
-      throw new HttpError('queueUnavailable', { retryAfterSeconds: 5 });
+      throw new ImageError('queueUnavailable', { retryAfterSeconds: 5 });
     }
     metrics.uploads.inc({ result: 'accepted' });
     metrics.uploadBytes.inc(stored.length);
@@ -160,13 +157,13 @@ export function createImageService(options: ImageServiceOptions) {
       const [created, tombstone] = await Promise.all([
         storage.create(key, bytes, { contentType, metadata: { [TOKEN_METADATA]: tokenHash } }),
         storage.head(tombstoneKey(id)),
-      ]).catch(storageError);
+      ]);
       if (created && !tombstone) return id;
-      if (created) await storage.delete(key).catch(storageError);
+      if (created) await storage.delete(key);
       metrics.idCollisions.inc();
       log.warn({ id, attempt }, 'new image id already taken; drawing another');
     }
-    throw new HttpError('storageUnavailable', { retryAfterSeconds: 1, message: 'No free image id was found; retry shortly.' });
+    throw new ImageError('storageUnavailable', { retryAfterSeconds: 1, message: 'No free image id was found; retry shortly.' });
   }
 
   /** A variant that is missing while its original exists and has not failed is still pending. */
@@ -177,18 +174,18 @@ export function createImageService(options: ImageServiceOptions) {
 
   /** The 404 for a missing object: with Retry-After when it is a size still being made. */
   async function missing(id: string, kind: ImageKind): Promise<never> {
-    if (kind !== 'original' && (await isPending(id).catch(storageError))) {
-      throw new HttpError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
+    if (kind !== 'original' && (await isPending(id))) {
+      throw new ImageError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
     }
-    throw new HttpError('notFound');
+    throw new ImageError('notFound');
   }
 
   async function read(id: string, kind: ImageKind, conditions: ReadConditions): Promise<ReadResult> {
-    return (await storage.read(objectKey(kind, id), conditions).catch(storageError)) ?? missing(id, kind);
+    return (await storage.read(objectKey(kind, id), conditions)) ?? missing(id, kind);
   }
 
   async function head(id: string, kind: ImageKind) {
-    return (await storage.head(objectKey(kind, id)).catch(storageError)) ?? missing(id, kind);
+    return (await storage.head(objectKey(kind, id))) ?? missing(id, kind);
   }
 
   async function status(id: string): Promise<ImageStatus> {
@@ -196,8 +193,8 @@ export function createImageService(options: ImageServiceOptions) {
       storage.head(objectKey('original', id)),
       storage.readBuffer(failureKey(id)),
       ...VARIANTS.map((variant) => storage.head(objectKey(variant.name, id))),
-    ]).catch(storageError);
-    if (!original) throw new HttpError('notFound');
+    ]);
+    if (!original) throw new ImageError('notFound');
     let reason = 'failed';
     if (failure) {
       try {
@@ -222,28 +219,24 @@ export function createImageService(options: ImageServiceOptions) {
    * an image already deleted, answers 204 again (and removes anything left); a wrong token 403.
    */
   async function remove(id: string, token: string | undefined): Promise<void> {
-    if (!token) throw new HttpError('missingToken');
-    const original = await storage.head(objectKey('original', id)).catch(storageError);
-    const owner = original ?? (await storage.head(tombstoneKey(id)).catch(storageError));
-    if (!owner) throw new HttpError('notFound');
+    if (!token) throw new ImageError('missingToken');
+    const original = await storage.head(objectKey('original', id));
+    const owner = original ?? (await storage.head(tombstoneKey(id)));
+    if (!owner) throw new ImageError('notFound');
     const stored = Buffer.from(owner.metadata[TOKEN_METADATA] ?? '', 'hex');
     const given = sha256(token);
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new HttpError('wrongToken');
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new ImageError('wrongToken');
     if (original) {
       const tombstone = JSON.stringify({ deleted_at: new Date().toISOString() });
-      await storage
-        .put(tombstoneKey(id), Buffer.from(tombstone), {
-          contentType: 'application/json',
-          metadata: { [TOKEN_METADATA]: stored.toString('hex') },
-        })
-        .catch(storageError);
+      await storage.put(tombstoneKey(id), Buffer.from(tombstone), {
+        contentType: 'application/json',
+        metadata: { [TOKEN_METADATA]: stored.toString('hex') },
+      });
     }
     // Variants first, original last: until the original is gone the token still works, so a
     // delete interrupted halfway can simply be sent again.
-    await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(failureKey(id))]).catch(
-      storageError,
-    );
-    await storage.delete(objectKey('original', id)).catch(storageError);
+    await Promise.all([...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))), storage.delete(failureKey(id))]);
+    await storage.delete(objectKey('original', id));
     log.info({ id, repeated: original === null }, 'image deleted');
   }
 
