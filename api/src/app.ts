@@ -7,7 +7,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { requestBasicsPlugin } from './plugins/request-basics.plugin.js';
 import { tracingPlugin } from './plugins/tracing.plugin.js';
 import { type RateLimits, registerRateLimits } from './rate-limits.js';
-import { type ReadinessCheck, registerHealthRoutes } from './routes/health.route.js';
+import { type ReadinessCheck, type ReadinessHysteresis, registerHealthRoutes } from './routes/health.route.js';
 import { registerDeleteRoute } from './routes/image-delete.route.js';
 import { registerReadRoutes } from './routes/image-read.route.js';
 import { registerStatusRoute } from './routes/image-status.route.js';
@@ -21,6 +21,8 @@ export interface ApiOptions {
   logger: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Evaluations in a row that turn readiness (IMGR_READY_FAIL_AFTER / _RECOVER_AFTER); unset: each one decides. */
+  readinessHysteresis?: ReadinessHysteresis | undefined;
   maxUploadBytes: number;
   maxConcurrentUploads: number;
   /** Longest time any request but an upload may take to arrive (IMGR_REQUEST_TIMEOUT_MS). */
@@ -76,7 +78,11 @@ async function registerRoutes(app: FastifyInstance, options: ApiOptions & { uplo
   registerStatusRoute(app, options.images);
   registerReadRoutes(app, options.images);
   registerDeleteRoute(app, options.images);
-  const health = registerHealthRoutes(app, { checks: options.readiness, metrics: options.metrics });
+  const health = registerHealthRoutes(app, {
+    checks: options.readiness,
+    metrics: options.metrics,
+    hysteresis: options.readinessHysteresis,
+  });
   if (options.webDir) await registerWebRoutes(app, options.webDir);
   return health;
 }

@@ -1,5 +1,5 @@
-import { READINESS_PATH, type ReadinessCheck } from '@imgr/api';
-import type { Metrics } from '@imgr/core';
+import { READINESS_PATH, type ReadinessCheck, type ReadinessHysteresis } from '@imgr/api';
+import type { Config, Metrics } from '@imgr/core';
 import type { FastifyInstance } from 'fastify';
 import type { Dependencies } from './dependencies.js';
 
@@ -15,6 +15,10 @@ export function readinessChecks(dependencies: Dependencies, isStoragePrepared: (
     },
     { name: 'queue', check: () => dependencies.queue.check() },
   ];
+}
+
+export function readinessHysteresisOf(env: Config['env']): ReadinessHysteresis {
+  return { failAfter: env.IMGR_READY_FAIL_AFTER, recoverAfter: env.IMGR_READY_RECOVER_AFTER };
 }
 
 /**

@@ -50,7 +50,7 @@ export async function start(
 
   const server =
     role === 'worker'
-      ? createWorkerHealthServer({ logger, metrics, readiness })
+      ? createWorkerHealthServer(config, { logger, metrics, readiness })
       : await createApiServer(config, dependencies, { logger, metrics, readiness, withWebPage: role === 'all' });
   const readinessTimer = refreshReadinessEvery5s(server.http, metrics);
   const worker = role === 'api' ? undefined : startWorker(config, dependencies, { logger, metrics, storagePrepared, isStopping });

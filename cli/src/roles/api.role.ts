@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApi, createImageService, type ReadinessCheck } from '@imgr/api';
 import type { Config, Logger, Metrics } from '@imgr/core';
 import { type Dependencies, imageLimitsOf } from '../dependencies.js';
+import { readinessHysteresisOf } from '../readiness.js';
 import type { HttpServer } from './http-server.js';
 
 /** The built web page beside the package (or IMGR_WEB_DIR), when there is one. */
@@ -35,6 +36,7 @@ export async function createApiServer(
     logger,
     metrics,
     readiness: options.readiness,
+    readinessHysteresis: readinessHysteresisOf(env),
     webDir,
     tracer: dependencies.telemetry.tracer,
     maxUploadBytes: env.IMGR_MAX_UPLOAD_BYTES,

@@ -3,16 +3,24 @@ import type { Config, Logger, Metrics } from '@imgr/core';
 import { createResizeService } from '@imgr/worker';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { type Dependencies, imageLimitsOf } from '../dependencies.js';
+import { readinessHysteresisOf } from '../readiness.js';
 import type { HttpServer } from './http-server.js';
 
 /** The worker answers only health and metrics over HTTP. */
-export function createWorkerHealthServer(options: { logger: Logger; metrics: Metrics; readiness: ReadinessCheck[] }): HttpServer {
+export function createWorkerHealthServer(
+  config: Config,
+  options: { logger: Logger; metrics: Metrics; readiness: ReadinessCheck[] },
+): HttpServer {
   const http = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
   });
-  const { setDraining } = registerHealthRoutes(http, { checks: options.readiness, metrics: options.metrics });
+  const { setDraining } = registerHealthRoutes(http, {
+    checks: options.readiness,
+    metrics: options.metrics,
+    hysteresis: readinessHysteresisOf(config.env),
+  });
   return { http, setDraining };
 }
 
