@@ -22,8 +22,9 @@ import {
   VARIANTS,
   type VariantName,
 } from '@imgr/core';
-import { type ImageUrls, imageUrls } from './contract.js';
+import type { ImageStatus, UploadResult, VariantState } from './contract.js';
 import { ImageError } from './image.errors.js';
+import { imageUrls } from './image-urls.js';
 
 export interface ImageServiceOptions {
   storage: ObjectStore;
@@ -35,19 +36,6 @@ export interface ImageServiceOptions {
   generateId?: () => string;
   /** Store originals as uploaded, personal metadata included (default: stripped). */
   keepOriginalMetadata?: boolean;
-}
-
-export interface UploadResult extends ImageUrls {
-  id: string;
-  /** Shown once; only its SHA-256 is stored, in the original's metadata. */
-  delete_token: string;
-}
-
-export type VariantState = { state: 'pending' } | { state: 'ready' } | { state: 'failed'; reason: string };
-
-export interface ImageStatus {
-  id: string;
-  sizes: Record<VariantName, VariantState>;
 }
 
 const TOKEN_METADATA = 'delete-token-sha256';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpError } from './http-errors.js';
 import { MAX_FILE_PARTS, readFileField } from './multipart-reader.js';
@@ -22,7 +22,7 @@ async function formBody(parts: [name: string, value: string | Blob][]) {
 const bytes = (length: number, fill: number) => new Blob([Buffer.alloc(length, fill)]);
 
 /** The reader behind a bare route: what it returns, or the catalogue entry it refused with. */
-async function reader() {
+async function reader(): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(multipart, { limits: { fileSize: LIMIT, files: 1, fields: 16, parts: 32, headerPairs: 200 } });
   const pool = createUploadBufferPool({ maxBuffers: 2, maxBufferBytes: LIMIT });
@@ -39,7 +39,7 @@ async function reader() {
   return app;
 }
 
-const opened: Awaited<ReturnType<typeof reader>>[] = [];
+const opened: FastifyInstance[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((app) => app.close()));
 });

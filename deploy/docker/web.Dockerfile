@@ -21,6 +21,8 @@ COPY web/package.json web/
 RUN npm ci --no-audit --no-fund --workspace web --include-workspace-root
 COPY tsconfig.base.json ./
 COPY web/ web/
+# The API's response types, which the page imports type-only (web/tsconfig.json `paths`); nothing else of the API.
+COPY api/src/contract.ts api/src/
 RUN npm run build --workspace web \
     && test -f web/dist/index.html \
     && if [ ! -f web/dist/config.json ]; then echo '{"endpoint": "/"}' > web/dist/config.json; fi
