@@ -155,9 +155,13 @@ describe('ImageService.status', () => {
     expect(await service.status(id)).toEqual({
       id,
       sizes: { big: { state: 'pending' }, medium: { state: 'pending' }, small: { state: 'pending' }, tiny: { state: 'pending' } },
+      formats: { big: [], medium: [], small: [], tiny: [] },
+      expires_at: null,
     });
     await storage.put(`medium/${id}`, Buffer.from('m'), { contentType: 'image/png' });
-    expect((await service.status(id)).sizes.medium).toEqual({ state: 'ready' });
+    const ready = await service.status(id);
+    expect(ready.sizes.medium).toEqual({ state: 'ready' });
+    expect(ready.formats.medium).toEqual(['image/png']);
   });
 
   it("reports the missing sizes of a failed image as failed, with the failure record's message", async () => {

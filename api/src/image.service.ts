@@ -5,7 +5,6 @@ import {
   type AlternateFormat,
   allAlternateKeys,
   alternateKey,
-  DependencyError,
   errorMessage,
   expiresAtOf,
   expiryMarkerKey,
@@ -33,9 +32,10 @@ import {
   VARIANTS,
   type VariantName,
 } from '@imgr/core';
-import { type ImageUrls, imageUrls } from './contract.js';
+import type { ImageStatus, UploadResult, VariantState } from './contract.js';
 import { type ExpiryPolicy, expiryMetadata, NO_EXPIRY_BY_DEFAULT, resolveExpiry } from './expiry-policy.js';
-import { HttpError } from './http-errors.js';
+import { ImageError } from './image.errors.js';
+import { imageUrls } from './image-urls.js';
 
 export interface ImageServiceOptions {
   storage: ObjectStore;
@@ -51,24 +51,6 @@ export interface ImageServiceOptions {
   expiry?: ExpiryPolicy;
 }
 
-export interface UploadResult extends ImageUrls {
-  id: string;
-  /** Shown once; only its SHA-256 is stored, in the original's metadata. */
-  delete_token: string;
-  /** ISO moment the image stops being served; `null`: never. */
-  expires_at: string | null;
-}
-
-export type VariantState = { state: 'pending' } | { state: 'ready' } | { state: 'failed'; reason: string };
-
-export interface ImageStatus {
-  id: string;
-  sizes: Record<VariantName, VariantState>;
-  /** Media types each ready size can be served as: its original's format, then its WebP/AVIF copies. */
-  formats: Record<VariantName, string[]>;
-  expires_at: string | null;
-}
-
 const TOKEN_METADATA = 'delete-token-sha256';
 
 /**
@@ -81,12 +63,10 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value).dig
 /** Seconds a client should wait before asking again for a size that is still being made. */
 export const PENDING_RETRY_AFTER_S = 1;
 
-function storageError(error: unknown): never {
-  if (error instanceof DependencyError) throw new HttpError('storageUnavailable', { retryAfterSeconds: 5 });
-  throw error;
-}
-
-/** Upload, read, status and delete of images: the API's logic, free of HTTP details. */
+/**
+ * Upload, read, status and delete of images: the API's logic, free of HTTP details. Refusals are
+ * `ImageError`s; storage failures (`DependencyError`) pass through untouched, for the HTTP layer to map.
+ */
 export function createImageService(options: ImageServiceOptions) {
   const { storage, queue, metrics, limits } = options;
   const generateId = options.generateId ?? newImageId;
@@ -100,7 +80,7 @@ export function createImageService(options: ImageServiceOptions) {
     } catch (error) {
       log.info({ err: error }, 'metadata removal refused the file');
       metrics.uploads.inc({ result: 'corrupt-image' });
-      throw new HttpError('corruptImage');
+      throw new ImageError('corruptImage');
     }
   }
 
@@ -111,30 +91,30 @@ export function createImageService(options: ImageServiceOptions) {
       metrics.uploads.inc({ result: probe.problem });
       switch (probe.problem) {
         case 'unsupported-type':
-          throw new HttpError('unsupportedType', {
+          throw new ImageError('unsupportedType', {
             extra: { accepted_types: ACCEPTED_TYPES },
           });
         case 'corrupt-image':
           // The decoder's text helps an operator, not a client: it stays in the log.
           log.info({ detail: probe.detail }, 'upload refused: image cannot be decoded');
-          throw new HttpError('corruptImage');
+          throw new ImageError('corruptImage');
         case 'too-many-pixels':
-          throw new HttpError('tooManyPixels', {
+          throw new ImageError('tooManyPixels', {
             message: `The image is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); the limit is ${megapixels(limits.maxPixels)}.`,
             extra: { max_pixels: limits.maxPixels },
           });
         case 'too-many-frames':
-          throw new HttpError('tooManyFrames', {
+          throw new ImageError('tooManyFrames', {
             message: `The animation has ${probe.frames} frames; the limit is ${limits.maxFrames}.`,
             extra: { max_frames: limits.maxFrames },
           });
         case 'animation-too-large':
-          throw new HttpError('animationTooLarge', {
+          throw new ImageError('animationTooLarge', {
             message: `The animation's canvas is ${probe.width}x${probe.height} (${megapixels(probe.width * probe.height)}); animations are limited to ${megapixels(limits.maxAnimationPixels)}.`,
             extra: { max_animation_pixels: limits.maxAnimationPixels },
           });
         case 'too-many-decoded-pixels':
-          throw new HttpError('tooManyDecodedPixels', {
+          throw new ImageError('tooManyDecodedPixels', {
             message: `The image is ${probe.width}x${probe.height} x ${probe.frames} frames (${megapixels(probe.width * probe.height * probe.frames)} to decode); the limit is ${megapixels(limits.maxDecodePixels)}.`,
             extra: { max_decode_pixels: limits.maxDecodePixels },
           });
@@ -151,7 +131,7 @@ export function createImageService(options: ImageServiceOptions) {
         .put(expiryMarkerKey(expiresAt, id), Buffer.alloc(0), { contentType: 'application/octet-stream' })
         .catch(async (error: unknown) => {
           await storage.delete(key).catch(() => undefined);
-          storageError(error);
+          throw error;
         });
     }
     try {
@@ -169,7 +149,7 @@ export function createImageService(options: ImageServiceOptions) {
         .catch((deleteError: unknown) => log.warn({ id, err: errorMessage(deleteError) }, 'orphan original left for the sweep'));
       log.warn({ id, err: errorMessage(error) }, 'publish failed; upload refused');
       metrics.uploads.inc({ result: 'queue-unavailable' });
-      throw new HttpError('queueUnavailable', { retryAfterSeconds: 5 });
+      throw new ImageError('queueUnavailable', { retryAfterSeconds: 5 });
     }
     metrics.uploads.inc({ result: 'accepted' });
     metrics.uploadBytes.inc(stored.length);
@@ -188,13 +168,13 @@ export function createImageService(options: ImageServiceOptions) {
       const [created, tombstone] = await Promise.all([
         storage.create(key, bytes, { contentType, metadata: { [TOKEN_METADATA]: tokenHash, ...extra } }),
         storage.head(tombstoneKey(id)),
-      ]).catch(storageError);
+      ]);
       if (created && !tombstone) return id;
-      if (created) await storage.delete(key).catch(storageError);
+      if (created) await storage.delete(key);
       metrics.idCollisions.inc();
       log.warn({ id, attempt }, 'new image id already taken; drawing another');
     }
-    throw new HttpError('storageUnavailable', { retryAfterSeconds: 1, message: 'No free image id was found; retry shortly.' });
+    throw new ImageError('storageUnavailable', { retryAfterSeconds: 1, message: 'No free image id was found; retry shortly.' });
   }
 
   /** A variant that is missing while its original exists and has not failed is still pending. */
@@ -205,10 +185,10 @@ export function createImageService(options: ImageServiceOptions) {
 
   /** The 404 for a missing object: with Retry-After when it is a size still being made. */
   async function missing(id: string, kind: ImageKind): Promise<never> {
-    if (kind !== 'original' && (await isPending(id).catch(storageError))) {
-      throw new HttpError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
+    if (kind !== 'original' && (await isPending(id))) {
+      throw new ImageError('notReady', { retryAfterSeconds: PENDING_RETRY_AFTER_S });
     }
-    throw new HttpError('notFound');
+    throw new ImageError('notFound');
   }
 
   /** The keys that may answer a read: the accepted WebP/AVIF copies, best first, then the size itself. */
@@ -217,7 +197,7 @@ export function createImageService(options: ImageServiceOptions) {
 
   /** An expired image answers exactly as a missing one, from the object's own metadata, before any sweep. */
   function unexpired(info: ObjectInfo): ObjectInfo {
-    if (isExpired(info.metadata)) throw new HttpError('notFound');
+    if (isExpired(info.metadata)) throw new ImageError('notFound');
     return info;
   }
 
@@ -231,17 +211,17 @@ export function createImageService(options: ImageServiceOptions) {
     for (const key of candidates(id, kind, alternates)) {
       if (conditional) {
         // A 304 from storage carries no metadata: the expiry is checked on a HEAD first.
-        const info = await storage.head(key).catch(storageError);
+        const info = await storage.head(key);
         if (!info) continue;
         if (isNotModified(unexpired(info), conditions)) return { status: 'not-modified' };
-        const result = await storage.read(key, conditions.range && { range: conditions.range }).catch(storageError);
+        const result = await storage.read(key, conditions.range && { range: conditions.range });
         if (result) return result;
         continue;
       }
-      const result = await storage.read(key, conditions).catch(storageError);
+      const result = await storage.read(key, conditions);
       if (result?.status === 'found' && isExpired(result.info.metadata)) {
         result.body.destroy();
-        throw new HttpError('notFound');
+        throw new ImageError('notFound');
       }
       if (result) return result;
     }
@@ -250,7 +230,7 @@ export function createImageService(options: ImageServiceOptions) {
 
   async function head(id: string, kind: ImageKind, alternates: readonly AlternateFormat[] = []) {
     for (const key of candidates(id, kind, alternates)) {
-      const info = await storage.head(key).catch(storageError);
+      const info = await storage.head(key);
       if (info) return unexpired(info);
     }
     return missing(id, kind);
@@ -261,13 +241,13 @@ export function createImageService(options: ImageServiceOptions) {
       storage.head(objectKey('original', id)),
       readFailureRecord(storage, id),
       ...VARIANTS.map((variant) => storage.head(objectKey(variant.name, id))),
-    ]).catch(storageError);
-    if (!original || isExpired(original.metadata)) throw new HttpError('notFound');
+    ]);
+    if (!original || isExpired(original.metadata)) throw new ImageError('notFound');
     const copies = await Promise.all(
       VARIANTS.map((variant, index) =>
         variants[index] ? Promise.all(ALTERNATE_FORMATS.map((format) => storage.head(alternateKey(format, variant.name, id)))) : [],
       ),
-    ).catch(storageError);
+    );
     const sizes = Object.fromEntries(
       VARIANTS.map((variant, index): [VariantName, VariantState] => {
         if (variants[index]) return [variant.name, { state: 'ready' }];
@@ -290,21 +270,19 @@ export function createImageService(options: ImageServiceOptions) {
    * an image already deleted, answers 204 again (and removes anything left); a wrong token 403.
    */
   async function remove(id: string, token: string | undefined): Promise<void> {
-    if (!token) throw new HttpError('missingToken');
-    const original = await storage.head(objectKey('original', id)).catch(storageError);
-    const owner = original ?? (await storage.head(tombstoneKey(id)).catch(storageError));
-    if (!owner) throw new HttpError('notFound');
+    if (!token) throw new ImageError('missingToken');
+    const original = await storage.head(objectKey('original', id));
+    const owner = original ?? (await storage.head(tombstoneKey(id)));
+    if (!owner) throw new ImageError('notFound');
     const stored = Buffer.from(owner.metadata[TOKEN_METADATA] ?? '', 'hex');
     const given = sha256(token);
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new HttpError('wrongToken');
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) throw new ImageError('wrongToken');
     if (original) {
       const tombstone = JSON.stringify({ deleted_at: new Date().toISOString() });
-      await storage
-        .put(tombstoneKey(id), Buffer.from(tombstone), {
-          contentType: 'application/json',
-          metadata: { [TOKEN_METADATA]: stored.toString('hex') },
-        })
-        .catch(storageError);
+      await storage.put(tombstoneKey(id), Buffer.from(tombstone), {
+        contentType: 'application/json',
+        metadata: { [TOKEN_METADATA]: stored.toString('hex') },
+      });
     }
     // Variants first, original last: until the original is gone the token still works, so a
     // delete interrupted halfway can simply be sent again.
@@ -312,8 +290,8 @@ export function createImageService(options: ImageServiceOptions) {
       ...VARIANTS.map((variant) => storage.delete(objectKey(variant.name, id))),
       ...allAlternateKeys(id).map((key) => storage.delete(key)),
       storage.delete(failureKey(id)),
-    ]).catch(storageError);
-    await storage.delete(objectKey('original', id)).catch(storageError);
+    ]);
+    await storage.delete(objectKey('original', id));
     log.info({ id, repeated: original === null }, 'image deleted');
   }
 

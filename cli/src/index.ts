@@ -1,2 +1,3 @@
 export * from './adapters.js';
 export * from './runtime.js';
+export * from './sweep.js';

@@ -78,6 +78,9 @@ const envSchema = z
     IMGR_PUBLISH_TIMEOUT_MS: intFrom(100, 120_000).default(5_000),
     IMGR_SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(20_000),
     IMGR_SHUTDOWN_DELAY_MS: intFrom(0, 600_000).default(0),
+    // Readiness turns only after this many evaluations in a row, so one slow S3 answer takes no instance out.
+    IMGR_READY_FAIL_AFTER: intFrom(1, 100).default(3),
+    IMGR_READY_RECOVER_AFTER: intFrom(1, 100).default(2),
     IMGR_WORKER_CONCURRENCY: intFrom(1, 64).default(2),
     // 4 tasks per image: 16 keeps 4 images in hand, so S3 reads and writes of some overlap the renders of
     // IMGR_WORKER_CONCURRENCY others (8 left a render slot idle during every image's I/O; docs/benchmarks.md).

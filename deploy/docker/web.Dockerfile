@@ -23,6 +23,8 @@ COPY tsconfig.base.json ./
 # The page shares two import-free modules with the server: the list of sizes and the limiter.
 COPY core/src/variants.ts core/src/limiter.ts core/src/
 COPY web/ web/
+# The API's response types, which the page imports type-only (web/tsconfig.json `paths`); nothing else of the API.
+COPY api/src/contract.ts api/src/
 RUN npm run build --workspace web \
     && test -f web/dist/index.html \
     && if [ ! -f web/dist/config.json ]; then echo '{"endpoint": "/"}' > web/dist/config.json; fi

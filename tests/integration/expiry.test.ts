@@ -126,7 +126,7 @@ describe('expiry, on RabbitMQ and Ceph S3', () => {
     expect((await fetch(urls[1] as string, { method: 'HEAD' })).status).toBe(404);
 
     const leftBefore = await keysOf(expiring.id);
-    expect(leftBefore).toEqual(expect.arrayContaining(['original/' + expiring.id, 'avif/big/' + expiring.id, 'big/' + expiring.id]));
+    expect(leftBefore).toEqual(expect.arrayContaining([`original/${expiring.id}`, `avif/big/${expiring.id}`, `big/${expiring.id}`]));
     const report = await sweep();
     expect(report.expired).toBe(1);
     // Only the tombstone stays: the id is never handed to another upload.

@@ -1,5 +1,6 @@
-import { type ByteRange, type ImageKind, isImageId, isNotModified, isVariantName, type ObjectInfo } from '@imgr/core';
+import { type ImageKind, isImageId, isNotModified, isVariantName, type ObjectInfo } from '@imgr/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { contentRange, parseRange, readConditionsOf, sendNotModified, sendRangeNotSatisfiable } from '../conditional-request.js';
 import { HttpError } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
 import { acceptedAlternates, varyOnAccept } from '../negotiation.js';
@@ -26,37 +27,6 @@ function setObjectHeaders(reply: FastifyReply, info: ObjectInfo): void {
     .header('x-content-type-options', 'nosniff');
 }
 
-function parseDate(value: string | undefined): Date | undefined {
-  if (!value) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/**
- * One `bytes=` range against an object of `size` bytes. `undefined`: no usable Range header (serve
- * the whole object, as RFC 9110 allows for multiple or malformed ranges); `null`: unsatisfiable.
- */
-export function parseRange(header: string | undefined, size: number): ByteRange | null | undefined {
-  const match = header?.match(/^bytes=(\d*)-(\d*)$/);
-  if (!match) return undefined;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return undefined;
-  if (first === '') {
-    const suffix = Number(last);
-    return suffix === 0 || size === 0 ? null : { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (start >= size) return null;
-  return start <= end ? { start, end } : undefined;
-}
-
-function notModified(reply: FastifyReply, etag: string | undefined) {
-  reply.header('cache-control', IMAGE_CACHE_CONTROL);
-  if (etag && !etag.includes(',')) reply.header('etag', etag);
-  return reply.status(304).send();
-}
-
 /** `GET|HEAD /image/<id>[/<size>]`: streams the object from storage, never buffering it whole. */
 export function registerReadRoutes(app: FastifyInstance, images: ImageService): void {
   const serve = async (request: FastifyRequest<{ Params: { id: string; size?: string } }>, reply: FastifyReply) => {
@@ -67,10 +37,7 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
       if (!isVariantName(size)) throw new HttpError('notFound');
       kind = size;
     }
-    const conditions = {
-      ifNoneMatch: request.headers['if-none-match'],
-      ifModifiedSince: parseDate(request.headers['if-modified-since']),
-    };
+    const conditions = readConditionsOf(request.headers);
     const rangeHeader = request.method === 'GET' ? request.headers.range : undefined;
     // Sizes are negotiated (WebP/AVIF copies by Accept); originals are served as uploaded.
     const alternates = kind === 'original' ? [] : acceptedAlternates(request.headers.accept);
@@ -79,14 +46,11 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
     // HEAD, and ranges (which need the size first), start from the object's metadata.
     if (request.method === 'HEAD' || rangeHeader !== undefined) {
       const info = await images.head(id, kind, alternates);
-      if (isNotModified(info, conditions)) return notModified(reply, info.etag);
+      if (isNotModified(info, conditions)) return sendNotModified(reply, info.etag, IMAGE_CACHE_CONTROL);
       setObjectHeaders(reply, info);
       if (request.method === 'HEAD') return reply.send();
       const range = parseRange(rangeHeader, info.contentLength);
-      if (range === null) {
-        reply.header('content-range', `bytes */${info.contentLength}`).header('content-length', '0');
-        return reply.status(416).send();
-      }
+      if (range === null) return sendRangeNotSatisfiable(reply, info.contentLength);
       if (range !== undefined) {
         const partial = await images.read(id, kind, { range }, alternates);
         if (partial.status === 'found') {
@@ -94,7 +58,7 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
           if (!partial.range) return reply.send(partial.body);
           return reply
             .status(206)
-            .header('content-range', `bytes ${range.start}-${range.end}/${info.contentLength}`)
+            .header('content-range', contentRange(range, info.contentLength))
             .header('content-length', String(range.end - range.start + 1))
             .send(partial.body);
         }
@@ -102,7 +66,7 @@ export function registerReadRoutes(app: FastifyInstance, images: ImageService): 
     }
 
     const result = await images.read(id, kind, conditions, alternates);
-    if (result.status === 'not-modified') return notModified(reply, conditions.ifNoneMatch);
+    if (result.status === 'not-modified') return sendNotModified(reply, conditions.ifNoneMatch, IMAGE_CACHE_CONTROL);
     setObjectHeaders(reply, result.info);
     return reply.send(result.body);
   };

@@ -1,6 +1,6 @@
 import { ACCEPTED_TYPES } from '@imgr/core';
 import type { FastifyInstance } from 'fastify';
-import { indexBody } from '../contract.js';
+import { indexBody } from '../image-urls.js';
 
 export const INDEX_PATH = '/';
 

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, createHttpApi, type ImgrApi } from './api.ts';
+import type { SizeName, UploadResult } from '@imgr/api/contract';
+import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { ApiError, createHttpApi, type ImgrApi, type Size, type UploadResponse } from './api.ts';
 
 // A real HTTP server stands in for imgr, so requests, headers and bodies go over the wire as in a browser.
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
@@ -220,5 +221,12 @@ describe('info', () => {
     expect(await api.info()).toEqual({});
     handler = (_req, _body, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html>');
     expect(await api.info()).toEqual({});
+  });
+});
+
+describe('the API contract', () => {
+  it("shows every size the API names, and reads the API's upload body (checked by the compiler)", () => {
+    expectTypeOf<Size>().toEqualTypeOf<SizeName>();
+    expectTypeOf<UploadResult>().toExtend<UploadResponse>();
   });
 });

@@ -1,3 +1,4 @@
+import type { IndexBody, UploadResult, VariantState } from '@imgr/api/contract';
 // The variants module has no imports of its own, so the page takes the server's list from its source.
 import { VARIANT_NAMES, type VariantName } from '../../../core/src/variants.ts';
 import { apiUrl } from './endpoint.ts';
@@ -7,11 +8,8 @@ export type Size = VariantName;
 export const LINK_KINDS = ['original', ...SIZES] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 
-/** Body of `201 POST /image`, identical on the original API except `delete_token` (imgr only). */
-export interface UploadResponse extends Record<LinkKind, string> {
-  id: string;
-  delete_token?: string;
-}
+/** Body of `201 POST /image`; the original API sends no `delete_token`. */
+export type UploadResponse = Omit<UploadResult, 'delete_token'> & Partial<Pick<UploadResult, 'delete_token'>>;
 
 /** What `GET <endpoint>` tells about uploads; both fields are absent on the original API. */
 export interface ServerInfo {
@@ -19,9 +17,10 @@ export interface ServerInfo {
   acceptedTypes?: string[];
 }
 
-export type VariantState = 'pending' | 'ready' | 'failed';
-export type SizeStatus = { state: VariantState; reason?: string };
-export type ImageStatus = Record<Size, SizeStatus>;
+/** One size in the page's view of `GET /image/<id>/status`: its state, and why when it failed. */
+export type SizeStatus = { state: VariantState['state']; reason?: string };
+/** Every size's status; `null` from `status()` when the server has none (the original API). */
+export type SizeStatuses = Record<Size, SizeStatus>;
 
 /** Whether a variant URL answers yet; `retryAfterSeconds` from the server's Retry-After header. */
 export interface ProbeResult {
@@ -92,7 +91,7 @@ export interface ImgrApi {
     expiresIn?: string,
   ): Promise<UploadResponse>;
   /** `null` when the server has no status route (the original API); throws ApiError on transient failures. */
-  status(id: string): Promise<ImageStatus | null>;
+  status(id: string): Promise<SizeStatuses | null>;
   probe(url: string): Promise<ProbeResult>;
   remove(id: string, deleteToken: string): Promise<void>;
 }
@@ -145,23 +144,23 @@ function isUploadResponse(value: unknown): value is UploadResponse {
   return typeof record.id === 'string' && LINK_KINDS.every((kind) => typeof record[kind] === 'string');
 }
 
-function parseStatus(value: unknown): ImageStatus | null {
+function parseStatus(value: unknown): SizeStatuses | null {
   if (!value || typeof value !== 'object') return null;
   const sizes = (value as { sizes?: unknown }).sizes;
   if (!sizes || typeof sizes !== 'object') return null;
-  const result: Partial<ImageStatus> = {};
+  const result: Partial<SizeStatuses> = {};
   for (const size of SIZES) {
     const entry = (sizes as Record<string, unknown>)[size] as { state?: unknown; reason?: unknown } | undefined;
     const state = entry?.state;
     if (state !== 'pending' && state !== 'ready' && state !== 'failed') return null;
     result[size] = typeof entry?.reason === 'string' ? { state, reason: entry.reason } : { state };
   }
-  return result as ImageStatus;
+  return result as SizeStatuses;
 }
 
 function parseInfo(value: unknown): ServerInfo {
   if (!value || typeof value !== 'object') return {};
-  const { max_upload_bytes: max, accepted_types: types } = value as Record<string, unknown>;
+  const { max_upload_bytes: max, accepted_types: types } = value as Partial<Record<keyof IndexBody, unknown>>;
   const info: ServerInfo = {};
   if (typeof max === 'number' && max > 0) info.maxUploadBytes = max;
   const list = typeof types === 'string' ? types.split(',') : types;

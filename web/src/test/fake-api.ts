@@ -1,4 +1,4 @@
-import { ApiError, type ImageStatus, type ImgrApi, type ProbeResult, type ServerInfo, SIZES, type UploadResponse } from '../lib/api.ts';
+import { ApiError, type ImgrApi, type ProbeResult, type ServerInfo, SIZES, type SizeStatuses, type UploadResponse } from '../lib/api.ts';
 import { apiUrl } from '../lib/endpoint.ts';
 
 /** An upload the test finishes by hand: report progress, then succeed or fail. */
@@ -22,7 +22,7 @@ export class FakeApi implements ImgrApi {
   info_: ServerInfo = {};
   uploads: PendingUpload[] = [];
   /** Status per image id; `undefined` for an id means the route answers 404 like the original API. */
-  statuses = new Map<string, ImageStatus>();
+  statuses = new Map<string, SizeStatuses>();
   hasStatusRoute = true;
   /** Variant URLs that answer HEAD with 200. */
   readyUrls = new Set<string>();
@@ -71,7 +71,7 @@ export class FakeApi implements ImgrApi {
     });
   }
 
-  async status(id: string): Promise<ImageStatus | null> {
+  async status(id: string): Promise<SizeStatuses | null> {
     this.statusCalls++;
     if (!this.hasStatusRoute) return null;
     const status = this.statuses.get(id);
@@ -92,18 +92,18 @@ export class FakeApi implements ImgrApi {
   }
 
   /** Marks sizes of an image ready (or failed) as the worker would. */
-  setSizes(id: string, sizes: Partial<ImageStatus>) {
+  setSizes(id: string, sizes: Partial<SizeStatuses>) {
     const status = this.statuses.get(id) ?? pendingStatus();
     this.statuses.set(id, { ...status, ...sizes });
   }
 }
 
-export function pendingStatus(): ImageStatus {
-  return Object.fromEntries(SIZES.map((size) => [size, { state: 'pending' }])) as ImageStatus;
+export function pendingStatus(): SizeStatuses {
+  return Object.fromEntries(SIZES.map((size) => [size, { state: 'pending' }])) as SizeStatuses;
 }
 
-export function readyStatus(): ImageStatus {
-  return Object.fromEntries(SIZES.map((size) => [size, { state: 'ready' }])) as ImageStatus;
+export function readyStatus(): SizeStatuses {
+  return Object.fromEntries(SIZES.map((size) => [size, { state: 'ready' }])) as SizeStatuses;
 }
 
 /** A small file of the given type. */

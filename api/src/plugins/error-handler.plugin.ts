@@ -1,0 +1,50 @@
+import { DependencyError, type Metrics } from '@imgr/core';
+import type { FastifyError } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../http-errors.js';
+import { ImageError } from '../image.errors.js';
+
+/** Seconds a client should wait after storage or the broker failed, before trying again. */
+export const DEPENDENCY_RETRY_AFTER_S = 5;
+
+/**
+ * The catalogue's answer to any error a route, a plugin or the service raised; `undefined` for an
+ * unexpected one (a bug), which is answered 500 and logged. The one place where an unavailable
+ * storage or broker becomes a 503.
+ */
+export function httpErrorOf(error: FastifyError | Error): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof ImageError) return new HttpError(error.code, error.details);
+  if (error instanceof DependencyError) {
+    return new HttpError(error.dependency === 'queue' ? 'queueUnavailable' : 'storageUnavailable', {
+      retryAfterSeconds: DEPENDENCY_RETRY_AFTER_S,
+    });
+  }
+  const { code, statusCode } = error as FastifyError;
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || statusCode === 413) return new HttpError('tooLarge');
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new HttpError('missingFile');
+  if (statusCode === 408) return new HttpError('requestTimeout');
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return new HttpError('badRequest', { message: error.message });
+  return undefined;
+}
+
+/** Every error and every unknown route answered with the catalogue's JSON, counted by code. */
+export const errorHandlerPlugin = fp<{ metrics: Metrics }>(
+  async (app, options) => {
+    app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      const httpError = httpErrorOf(error);
+      if (!httpError) {
+        request.log.error({ err: error }, 'unexpected error');
+        options.metrics.httpErrors.inc({ code: 'internal' });
+        return reply.status(500).send({ error: 'internal', message: 'Unexpected server error.' });
+      }
+      options.metrics.httpErrors.inc({ code: httpError.code });
+      if (httpError.details.retryAfterSeconds !== undefined) reply.header('retry-after', String(httpError.details.retryAfterSeconds));
+      // An oversized body is not read to the end: close the connection rather than drain it.
+      if (httpError.status === 413) reply.header('connection', 'close');
+      return reply.status(httpError.status).send(httpError.body());
+    });
+    app.setNotFoundHandler((_request, reply) => reply.status(404).send(new HttpError('notFound').body()));
+  },
+  { name: 'imgr-error-handler' },
+);
