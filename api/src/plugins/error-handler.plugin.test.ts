@@ -77,3 +77,42 @@ describe('errorHandlerPlugin', () => {
     expect(missing.json()).toEqual({ error: 'not found', message: HTTP_ERRORS.notFound.message });
   });
 });
+
+describe('errorHandlerPlugin: why a 503 was answered', () => {
+  it('logs the dependency failure at warn, one line per interval, counting those left out', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const app = Fastify({ logger: { level: 'info', stream } });
+    await app.register(errorHandlerPlugin, { metrics: createMetrics('api'), dependencyWarnIntervalMs: 60_000 });
+    app.get('/storage', async () => {
+      throw new DependencyError('storage', '[s3-storage] head big/x: connect ECONNREFUSED 127.0.0.1:7480', true);
+    });
+    app.get('/queue', async () => {
+      throw new DependencyError('queue', 'publish not confirmed within 5000 ms', true);
+    });
+    for (let i = 0; i < 5; i++) expect((await app.inject('/storage')).statusCode).toBe(503);
+    expect((await app.inject('/queue')).statusCode).toBe(503);
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings.map((line) => [line.dependency, line.msg])).toEqual([
+      ['storage', 'storage unavailable: answering 503'],
+      ['queue', 'queue unavailable: answering 503'],
+    ]);
+    expect(JSON.stringify(warnings[0])).toContain('ECONNREFUSED');
+    await app.close();
+  });
+
+  it('says how many were left out when the next line comes', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const app = Fastify({ logger: { level: 'info', stream } });
+    await app.register(errorHandlerPlugin, { metrics: createMetrics('api'), dependencyWarnIntervalMs: 50 });
+    app.get('/storage', async () => {
+      throw new DependencyError('storage', 'timeout', true);
+    });
+    for (let i = 0; i < 3; i++) await app.inject('/storage');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await app.inject('/storage');
+    expect(lines.filter((line) => line.level === 40).map((line) => line.suppressedSinceLast)).toEqual([0, 2]);
+    await app.close();
+  });
+});

@@ -1,5 +1,5 @@
 import { DependencyError, type Metrics } from '@imgr/core';
-import type { FastifyError } from 'fastify';
+import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../http-errors.js';
 import { ImageError } from '../image.errors.js';
@@ -28,10 +28,37 @@ export function httpErrorOf(error: FastifyError | Error): HttpError | undefined 
   return undefined;
 }
 
+/** Most one warn line per dependency per this many ms: an outage answers thousands of 503s. */
+export const DEPENDENCY_WARN_INTERVAL_MS = 10_000;
+
+/**
+ * Why a 503 was answered, at warn: the dependency's own words (ECONNREFUSED, a 403 with its code, a
+ * timeout) go to the log, never to the client. One line per dependency per interval, which says how
+ * many like it were left out since the last.
+ */
+function dependencyWarner(intervalMs: number) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (error: DependencyError, log: FastifyBaseLogger) => {
+    const now = Date.now();
+    const seen = last.get(error.dependency);
+    if (seen && now - seen.at < intervalMs) {
+      seen.suppressed++;
+      return;
+    }
+    last.set(error.dependency, { at: now, suppressed: 0 });
+    log.warn(
+      { dependency: error.dependency, err: error, suppressedSinceLast: seen?.suppressed ?? 0 },
+      `${error.dependency} unavailable: answering 503`,
+    );
+  };
+}
+
 /** Every error and every unknown route answered with the catalogue's JSON, counted by code. */
-export const errorHandlerPlugin = fp<{ metrics: Metrics }>(
+export const errorHandlerPlugin = fp<{ metrics: Metrics; dependencyWarnIntervalMs?: number }>(
   async (app, options) => {
+    const warnDependency = dependencyWarner(options.dependencyWarnIntervalMs ?? DEPENDENCY_WARN_INTERVAL_MS);
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      if (error instanceof DependencyError) warnDependency(error, request.log);
       const httpError = httpErrorOf(error);
       if (!httpError) {
         request.log.error({ err: error }, 'unexpected error');
