@@ -181,6 +181,7 @@ export async function start(role: Exclude<Role, 'sweep'>, config: Config, logger
       metrics,
       concurrency: env.IMGR_WORKER_CONCURRENCY,
       maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
+      maxLostDeliveries: env.IMGR_MAX_LOST_DELIVERIES,
       limits,
     });
     drainWorker = resizer.drain;
