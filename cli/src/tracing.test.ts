@@ -24,7 +24,15 @@ describe('tracing', () => {
     const rawStorage = createMemoryStorage();
     const storage = withStorageTracing(rawStorage, telemetry.tracer);
     const queue = withQueueTracing(createMemoryQueue(), telemetry.tracer);
-    const resizer = createResizeService({ storage, logger, metrics, concurrency: 1, maxAttempts: 1, limits: DEFAULT_IMAGE_LIMITS });
+    const resizer = createResizeService({
+      storage,
+      logger,
+      metrics,
+      concurrency: 1,
+      maxAttempts: 1,
+      limits: DEFAULT_IMAGE_LIMITS,
+      maxLostDeliveries: 3,
+    });
     await queue.consume(resizer.handle, { prefetch: 4 });
     const images = createImageService({
       storage,

@@ -86,6 +86,8 @@ const envSchema = z
     // IMGR_WORKER_CONCURRENCY others (8 left a render slot idle during every image's I/O; docs/benchmarks.md).
     IMGR_WORKER_PREFETCH: intFrom(1, 1000).default(16),
     IMGR_WORKER_MAX_ATTEMPTS: intFrom(1, 100).default(5),
+    // A task whose worker died holding it this many times is dead-lettered (docs/operations.md, "Dead-letter queue").
+    IMGR_MAX_LOST_DELIVERIES: intFrom(1, 100).default(5),
     IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
     IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),

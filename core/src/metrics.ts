@@ -105,7 +105,8 @@ export function createMetrics(role: string) {
   // counter that appears already at 1.
   for (const result of ['confirmed', 'failed']) metrics.publishes.inc({ result }, 0);
   for (const code of ['busy', 'queue-unavailable', 'storage-unavailable', 'internal']) metrics.httpErrors.inc({ code }, 0);
-  for (const reason of ['unknown-size', 'missing-original', 'unsupported-type', 'corrupt-image']) metrics.deadLetters.inc({ reason }, 0);
+  for (const reason of ['unknown-size', 'missing-original', 'unsupported-type', 'corrupt-image', 'delivery-limit'])
+    metrics.deadLetters.inc({ reason }, 0);
   return metrics;
 }
 

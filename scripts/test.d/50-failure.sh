@@ -6,12 +6,13 @@
 #   s3-outage             stop the S3 gateway for 10 s under uploads and downloads: only 503s, recovery time
 #   api-sigterm-ingress   SIGTERM one of two APIs behind the HAProxy ingress under load: failed requests 0, exit 0
 #   purge-sweep           purge the celery queue after uploads: `imgr sweep` restores every variant
+#   poison-message        a task that kills every worker taking it: dead-lettered after N lost deliveries
 # Each scenario prints one JSON line of figures (with "pass") and appends it to
 # $IMGR_TEST_OUT/failure-suite.jsonl. The broker and the S3 gateway it stops are private to this step
 # (tests/failure/services.sh): other suites sharing the machine's services are not disturbed.
 # A run where every scenario passes writes the figures to docs/report/results/failure.json.
-# Bounded: each scenario has its own deadlines; the tests are killed after 7 minutes (a run takes
-# ~2.5 min on an idle 2-core machine, ~4.5 min on a loaded one).
+# Bounded: each scenario has its own deadlines; the tests are killed after 9 minutes (a run takes
+# ~3.5 min on an idle 2-core machine, ~5.5 min on a loaded one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
@@ -46,7 +47,7 @@ export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:$IMGR_FAILURE_RGW_PORT IMGR_TEST_S
 touch "$IMGR_TEST_OUT/failure-suite.jsonl"
 lines_before=$(wc -l <"$IMGR_TEST_OUT/failure-suite.jsonl")
 status=0
-timeout --kill-after=10 420 npx vitest run --config tests/failure/vitest.config.ts || status=$?
+timeout --kill-after=10 540 npx vitest run --config tests/failure/vitest.config.ts || status=$?
 
 echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
 tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"

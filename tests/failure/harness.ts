@@ -246,8 +246,13 @@ export function processes() {
   const started: ImgrProcess[] = [];
   return {
     started,
-    async start(role: 'api' | 'worker', bucket: string, extra: Record<string, string> = {}): Promise<ImgrProcess> {
-      const process = await startImgr(role, imgrEnv(bucket, extra));
+    async start(
+      role: 'api' | 'worker',
+      bucket: string,
+      extra: Record<string, string> = {},
+      onLine?: Parameters<typeof startImgr>[2],
+    ): Promise<ImgrProcess> {
+      const process = await startImgr(role, imgrEnv(bucket, extra), onLine);
       started.push(process);
       return process;
     },

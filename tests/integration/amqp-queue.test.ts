@@ -96,6 +96,38 @@ describe('AMQP queue on a real RabbitMQ', () => {
     await queue.dispose();
   });
 
+  it('counts a delivery lost with its worker, and not a transient failure', async () => {
+    const names = queueNames('lost');
+    const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, redeliveryDelayMs: 50, ...names });
+    await queue.init();
+    await queue.publish([{ imageId: 'Lost0001', box: 128 }]);
+    // A worker that dies holding the message: it takes it and its connection goes away unanswered.
+    const dying = await amqp.connect(services.amqpUrl);
+    const channel = await dying.createChannel();
+    const taken = await waitFor(async () => (await channel.get(names.queue, { noAck: false })) || undefined);
+    expect(taken.fields.redelivered).toBe(false);
+    await dying.close();
+    const deliveries: { redelivered: boolean; lostDeliveries: number }[] = [];
+    let failures = 1;
+    await queue.consume(
+      async (job) => {
+        deliveries.push({ redelivered: job.redelivered, lostDeliveries: job.lostDeliveries });
+        if (failures-- > 0) throw new Error('storage hiccup');
+      },
+      { prefetch: 2 },
+    );
+    await waitFor(async () => deliveries.length === 2 || undefined);
+    expect(deliveries).toEqual([
+      { redelivered: true, lostDeliveries: 1 },
+      { redelivered: true, lostDeliveries: 1 },
+    ]);
+    await queue.stopConsuming();
+    const inspect = await amqp.connect(services.amqpUrl);
+    expect((await (await inspect.createChannel()).checkQueue(names.queue)).messageCount).toBe(0);
+    await inspect.close();
+    await queue.dispose();
+  });
+
   it('reconnects and resumes consuming after the broker drops every connection', async () => {
     const queue = amqpQueue('reconnect');
     await queue.init();

@@ -96,16 +96,28 @@ export interface ImgrProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the built `imgr <role>` as a real process and waits until it is ready (storage and broker reachable). */
-export async function startImgr(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<ImgrProcess> {
+/**
+ * Runs the built `imgr <role>` as a real process and waits until it is ready (storage and broker
+ * reachable). `onLine` sees each line it writes to stdout from the very first one, before readiness.
+ */
+export async function startImgr(
+  role: 'all' | 'api' | 'worker',
+  env: Record<string, string>,
+  onLine?: (line: string, child: ChildProcess) => void,
+): Promise<ImgrProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
+    if (!onLine) return;
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line, child);
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();

@@ -13,7 +13,14 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createResizeService } from './resize.service.js';
 
-const job = (imageId: string, box: number): ReceivedJob => ({ imageId, box, taskId: 't', redelivered: false, context: {} });
+const job = (imageId: string, box: number): ReceivedJob => ({
+  imageId,
+  box,
+  taskId: 't',
+  redelivered: false,
+  lostDeliveries: 0,
+  context: {},
+});
 
 function setup() {
   const storage = createMemoryStorage();
@@ -25,6 +32,7 @@ function setup() {
     concurrency: 2,
     maxAttempts: 3,
     limits: DEFAULT_IMAGE_LIMITS,
+    maxLostDeliveries: 3,
   });
   return { storage, metrics, service };
 }
@@ -132,6 +140,29 @@ describe('resize service', () => {
     expect(await metrics.registry.getSingleMetricAsString('imgr_dead_letters_total')).toContain('reason="corrupt-image"');
   });
 
+  it('dead-letters a task lost with its worker too many times, without reading the image', async () => {
+    const { storage, service, metrics } = setup();
+    await storage.put('original/Poison01', await solidImage(400, 400, 'png'), { contentType: 'image/png' });
+    await service.handle({ ...job('Poison01', 512), redelivered: true, lostDeliveries: 2 });
+    expect(await storage.head('medium/Poison01')).not.toBeNull();
+    await storage.delete('medium/Poison01');
+    const readBuffer = storage.readBuffer.bind(storage);
+    const reads: string[] = [];
+    storage.readBuffer = async (key) => {
+      reads.push(key);
+      return readBuffer(key);
+    };
+    await expect(service.handle({ ...job('Poison01', 512), redelivered: true, lostDeliveries: 3 })).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      reason: 'delivery-limit',
+    });
+    expect(reads).toEqual([]);
+    expect(await storage.head('medium/Poison01')).toBeNull();
+    const record = JSON.parse((await readBuffer('failed/Poison01'))?.body.toString() ?? '{}');
+    expect(record).toMatchObject({ reason: 'delivery-limit', message: 'The image stopped the worker every time it was resized.' });
+    expect(await metrics.registry.getSingleMetricAsString('imgr_dead_letters_total')).toMatch(/reason="delivery-limit"[^}]*\} 1$/m);
+  });
+
   it('retries a storage failure and succeeds when storage comes back', async () => {
     const { storage, service, metrics } = setup();
     await storage.put('original/AbCd1234', await solidImage(500, 500, 'png'), { contentType: 'image/png' });
@@ -167,6 +198,7 @@ describe('resize service while draining', () => {
       concurrency: 1,
       maxAttempts: 1,
       limits: DEFAULT_IMAGE_LIMITS,
+      maxLostDeliveries: 3,
     });
     await storage.put('original/First001', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
     await storage.put('original/Second01', await solidImage(3000, 2000, 'png'), { contentType: 'image/png' });
@@ -195,6 +227,7 @@ describe('resize service across workers', () => {
         concurrency: 1,
         maxAttempts: 1,
         limits: DEFAULT_IMAGE_LIMITS,
+        maxLostDeliveries: 3,
       });
     const [first, second] = [make(), make()];
     await storage.put('original/AbCd1234', await solidImage(1200, 800, 'jpeg'), { contentType: 'image/jpeg' });
@@ -274,6 +307,7 @@ describe('resize service, WebP and AVIF copies', () => {
       metrics: createMetrics('worker'),
       concurrency: 1,
       maxAttempts: 1,
+      maxLostDeliveries: 5,
       limits: DEFAULT_IMAGE_LIMITS,
       modernFormats: [],
     });

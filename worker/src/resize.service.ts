@@ -36,6 +36,11 @@ export interface ResizeServiceOptions {
   limits: ImageLimits;
   /** WebP/AVIF copies written for still images' sizes (IMGR_MODERN_FORMATS); default both. */
   modernFormats?: readonly AlternateFormat[];
+  /**
+   * Deliveries of one task that may be lost with their worker (it died holding the task) before the
+   * task is dead-lettered instead of tried again: an image that kills its worker stops at this count.
+   */
+  maxLostDeliveries: number;
 }
 
 /** What the status route shows for a failed image: fixed wording, never the decoder's text. */
@@ -43,6 +48,7 @@ const JOB_FAILURES = {
   'corrupt-image': 'The image cannot be decoded.',
   'render-timeout': 'The image took longer to resize than the time limit allows.',
   'unsupported-type': 'The stored file is not a JPEG, PNG, GIF, WebP or AVIF image.',
+  'delivery-limit': 'The image stopped the worker every time it was resized.',
 } as const;
 
 /** Images this worker finished recently: later tasks for them are acknowledged without any I/O. */
@@ -146,12 +152,25 @@ export function createResizeService(options: ResizeServiceOptions) {
     return rendered.length;
   }
 
+  /** A task whose workers died holding it, again and again: dead-lettered before anything is read. */
+  async function refuseLost(job: ReceivedJob): Promise<never> {
+    log.error(
+      { imageId: job.imageId, size: job.box, taskId: job.taskId, lostDeliveries: job.lostDeliveries },
+      'task lost with its worker too many times; dead-lettered',
+    );
+    metrics.tasks.inc({ result: 'delivery-limit' });
+    metrics.deadLetters.inc({ reason: 'delivery-limit' });
+    return markFailed(job.imageId, new PermanentJobError('delivery-limit', JOB_FAILURES['delivery-limit']));
+  }
+
   async function handle(job: ReceivedJob): Promise<void> {
     if (job.box === ORIGINAL_SIZE) return; // the original backend's "original" size: nothing to make
     const variant = variantForBox(job.box);
     if (!variant) {
       throw new PermanentJobError('unknown-size', `size ${job.box} is none of ${VARIANTS.map((v) => v.box).join(', ')}`);
     }
+    if (job.lostDeliveries >= options.maxLostDeliveries) return refuseLost(job);
+    log.debug({ imageId: job.imageId, size: job.box, taskId: job.taskId, lostDeliveries: job.lostDeliveries }, 'task started');
     if (draining) throw new DependencyError('queue', 'worker is shutting down; job handed back to the queue', true);
     const started = process.hrtime.bigint();
     let run = inFlight.get(job.imageId);

@@ -44,6 +44,7 @@ export function startWorker(
     metrics,
     concurrency: env.IMGR_WORKER_CONCURRENCY,
     maxAttempts: env.IMGR_WORKER_MAX_ATTEMPTS,
+    maxLostDeliveries: env.IMGR_MAX_LOST_DELIVERIES,
     limits: imageLimitsOf(env),
     modernFormats: env.IMGR_MODERN_FORMATS,
   });

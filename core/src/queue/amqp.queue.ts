@@ -21,6 +21,18 @@ export interface AmqpQueueOptions {
   redeliveryDelayMs?: number;
 }
 
+/**
+ * Counts imgr keeps in the headers of a message it hands back itself (a classic queue, the one
+ * Celery declares, counts nothing): deliveries lost with their worker, and transient retries.
+ */
+const LOST_DELIVERIES_HEADER = 'x-imgr-lost-deliveries';
+const RETRIES_HEADER = 'x-imgr-retries';
+
+function countHeader(headers: Record<string, unknown> | undefined, name: string): number {
+  const value = headers?.[name];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
 interface Link {
   model: ChannelModel;
   publisher: ConfirmChannel;
@@ -160,10 +172,33 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
     log.error({ reason: error.reason, err: error.message }, 'job dead-lettered');
   }
 
+  /** Puts a copy of the message back at the tail of the queue with updated counts, then acks the original. */
+  async function handBack(channel: Channel, message: ConsumeMessage, counts: Record<string, number>): Promise<void> {
+    const { publisher } = await connection();
+    await confirm(publisher, queue, message.content, {
+      ...message.properties,
+      headers: { ...message.properties.headers, ...counts },
+    });
+    channel.ack(message);
+  }
+
   async function onMessage(channel: Channel, message: ConsumeMessage, handler: JobHandler): Promise<void> {
+    const headers = message.properties.headers;
+    const lostDeliveries = countHeader(headers, LOST_DELIVERIES_HEADER);
+    if (message.fields.redelivered) {
+      // Given out again by the broker: its last holder went away without an answer (crash, OOM
+      // kill, lost connection). Classic queues keep no delivery count, so the count travels in a
+      // copy; the copy is what gets handled. If the copy cannot be sent, the broker keeps the original.
+      await handBack(channel, message, { [LOST_DELIVERIES_HEADER]: lostDeliveries + 1 }).catch((error: unknown) => {
+        log.warn({ err: errorMessage(error) }, 'could not count a lost delivery; message goes back to the queue');
+        channel.nack(message, false, true);
+      });
+      return;
+    }
+    const retries = countHeader(headers, RETRIES_HEADER);
     try {
-      const task = decodeCeleryTask(message.content, message.properties.headers, message.properties.correlationId);
-      await handler({ ...task, redelivered: message.fields.redelivered });
+      const task = decodeCeleryTask(message.content, headers, message.properties.correlationId);
+      await handler({ ...task, redelivered: lostDeliveries + retries > 0, lostDeliveries });
       channel.ack(message);
     } catch (error) {
       if (error instanceof PermanentJobError) {
@@ -173,10 +208,11 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
         });
         return;
       }
-      // Give the dependency time to come back before the broker hands the job out again; when
-      // stopping, hand it back at once so another worker takes it.
+      // Give the dependency time to come back before the job is handed out again; when stopping,
+      // hand it back at once so another worker takes it. Handed back as a copy, not a nack: a nacked
+      // message returns flagged "redelivered", which would count as a lost delivery.
       if (consumer) await new Promise((resolve) => setTimeout(resolve, redeliveryDelayMs));
-      channel.nack(message, false, true);
+      await handBack(channel, message, { [RETRIES_HEADER]: retries + 1 }).catch(() => channel.nack(message, false, true));
     }
   }
 

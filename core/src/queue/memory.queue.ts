@@ -9,7 +9,8 @@ export interface MemoryQueueOptions {
 
 /**
  * In-process queue for the single-machine mode and the reference for the queue contract: same
- * ack / dead-letter / redeliver semantics as the AMQP adapter, nothing survives a restart.
+ * ack / dead-letter / redeliver semantics as the AMQP adapter, nothing survives a restart (so no
+ * delivery is ever lost with its worker: `lostDeliveries` stays 0).
  */
 export function createMemoryQueue(options: MemoryQueueOptions = {}): JobQueue & { readonly deadLetters: DeadLetter[] } {
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 1000;
@@ -50,7 +51,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): JobQueue & 
     async init() {},
     async check() {},
     async publish(jobs: readonly ResizeJob[], context: JobContext = {}) {
-      for (const job of jobs) pending.push({ ...job, taskId: randomUUID(), redelivered: false, context });
+      for (const job of jobs) pending.push({ ...job, taskId: randomUUID(), redelivered: false, lostDeliveries: 0, context });
       queueMicrotask(pump);
     },
     async consume(jobHandler: JobHandler, consumeOptions: ConsumeOptions) {

@@ -13,8 +13,14 @@ export interface JobContext {
 
 export interface ReceivedJob extends ResizeJob {
   taskId: string;
-  /** True when the broker delivered this message before (a worker died or gave it back). */
+  /** True when this job was handed out before (a worker died, lost the broker or gave it back). */
   redelivered: boolean;
+  /**
+   * Earlier deliveries of this job that ended with no answer from their worker: it died (OOM kill,
+   * crash) or lost the broker while holding the job. A job that kills every worker it reaches shows
+   * a growing count; the worker dead-letters it at its limit. Transient failures do not count.
+   */
+  lostDeliveries: number;
   context: JobContext;
 }
 
