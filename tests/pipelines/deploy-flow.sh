@@ -24,7 +24,7 @@ ln -s "$PWD/tests/pipelines/fake-nomad.sh" "$work/bin/nomad"
 export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30 IMGR_REGISTRY_LOGIN_ON_NODES=1
 
 # A free port for imgr all.
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+port=$(node tests/support/ports.mjs)
 PORT=$port IMGR_DATA_DIR="$work/data" LOG_LEVEL=warn node cli/dist/main.js all > "$work/imgr.log" 2>&1 &
 imgr_pid=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
