@@ -1,5 +1,8 @@
 // Starts real `imgr api` / `imgr worker` processes (tests/support/imgr-process.mjs, the suites' launcher)
 // with the environment the deployments give them, and reads their Prometheus metrics.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { repoRoot, startImgr as startImgrProcess } from '../../tests/support/imgr-process.mjs';
 
 export { repoRoot };
@@ -21,10 +24,10 @@ export const IMAGE_ENV = {
   IMGR_RATE_LIMIT_LOOKUPS: '0',
 };
 
-/** What deploy/nomad/imgr.nomad.hcl (and compose.yaml) add per role. */
+/** What every deployment adds per role: deploy/runtime/<role>.env, as compose.yaml and the Nomad job. */
 export const ROLE_ENV = {
-  api: { NODE_OPTIONS: '--max-semi-space-size=1' },
-  worker: { NODE_OPTIONS: '--max-semi-space-size=64' },
+  api: parseEnv(readFileSync(join(repoRoot, 'deploy/runtime/api.env'), 'utf8')),
+  worker: parseEnv(readFileSync(join(repoRoot, 'deploy/runtime/worker.env'), 'utf8')),
 };
 
 /** Tuning knobs passed through from the caller's environment when set. */
