@@ -1,5 +1,5 @@
 // Resident memory and CPU time from /proc: VmRSS of each measured process while load runs, and how
-// much of the machine's CPU went to processes outside the benchmark (other engineers' test runs on
+// much of the machine's CPU went to processes outside the benchmark (other test runs on
 // the same two cores), so contention is reported rather than guessed.
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';

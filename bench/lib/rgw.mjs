@@ -1,7 +1,7 @@
 // A RADOS Gateway of the benchmark's own on the Ceph cluster of scripts/services/ceph-s3.sh (its
 // `gateway` command): same monitor, OSD, users and pools, but a separate gateway process on its own
-// port. Tests of other engineers use (and sometimes stop, to simulate outages) the shared gateway; a
-// separate one keeps those outages out of the figures, and its CPU time is the benchmark's alone.
+// port. Other suites on the machine use the shared gateway (and stopped it in the past, to simulate
+// outages); a separate one keeps those outages out of the figures, and its CPU time is the benchmark's alone.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -108,7 +108,8 @@ job "imgr" {
     public_url = var.public_url
   }
 
-  # Defaults for every group; the worker overrides what differs.
+  # Every group's update settings: a group's own update block sets only its canary count, and Nomad
+  # takes every field it leaves unset from here.
   update {
     # One allocation at a time: with two VMs the other instance keeps serving.
     max_parallel = 1
@@ -296,22 +297,9 @@ job "imgr" {
       weight    = 100
     }
 
+    # The job's update and migrate blocks, with as many canaries as instances.
     update {
-      max_parallel      = 1
-      canary            = var.worker_count
-      auto_promote      = true
-      auto_revert       = true
-      health_check      = "checks"
-      min_healthy_time  = "15s"
-      healthy_deadline  = "2m"
-      progress_deadline = "3m"
-    }
-
-    migrate {
-      max_parallel     = 1
-      health_check     = "checks"
-      min_healthy_time = "10s"
-      healthy_deadline = "2m"
+      canary = var.worker_count
     }
 
     network {

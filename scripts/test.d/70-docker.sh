@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Container images, built and run as in production (issue 6):
+# Container images, built and run as in production:
 #   1. a Docker engine (installed and started when missing);
 #   2. the base images the Dockerfiles name, made locally under the same tags (no registry is reachable);
 #   3. tests/docker/build-images.sh: every image built unchanged, sizes printed and checked, image checks;
