@@ -30,7 +30,7 @@ function* sources(dir) {
 }
 
 /** Every import/export-from/dynamic import of a file: { specifier, typeOnly, line }. */
-export function importsOf(text) {
+function importsOf(text) {
   const found = [];
   const statement =
     /^\s*(import|export)\s+(type\s+)?[^'"]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gms;
