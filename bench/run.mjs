@@ -17,14 +17,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { writeResults } from '../tests/support/results.mjs';
+import { emptyBucket, removeBucket } from '../tests/support/s3-buckets.mjs';
 import { benchFigures, benchRun } from './lib/figures.mjs';
 import { app, metricSum, processEnv, repoRoot, startImgr } from './lib/imgr.mjs';
 import { agent, closedLoop, multipartFile, send } from './lib/load.mjs';
@@ -107,21 +102,8 @@ async function removeStaleBuckets(client) {
     const started = Name?.startsWith('imgr-bench-') ? Number.parseInt(Name.slice('imgr-bench-'.length), 36) : Number.NaN;
     if (!(Date.now() - started > 30 * 60_000)) continue;
     log(`removing ${Name}, left by an interrupted run`);
-    await emptyBucket(client, Name);
-    await client.send(new DeleteBucketCommand({ Bucket: Name })).catch(() => undefined);
+    await removeBucket(Name, client).catch((error) => log(`cleanup: ${error.message}`));
   }
-}
-
-async function emptyBucket(client, name = bucket) {
-  let token;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }));
-    const keys = (page.Contents ?? []).map((o) => o.Key);
-    for (let i = 0; i < keys.length; i += 32) {
-      await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: name, Key }))));
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
 }
 
 let gateway;
@@ -413,7 +395,7 @@ async function round(index, client, raw, photos) {
     await worker?.stop();
     await api.stop();
     httpAgent.destroy();
-    await emptyBucket(client);
+    await emptyBucket(client, bucket);
   }
   return result;
 }
@@ -458,8 +440,7 @@ async function main() {
     for (const rawClient of Object.values(raw)) await rawClient.dispose();
   } finally {
     log('cleaning up the benchmark bucket and vhost');
-    await emptyBucket(client).catch((error) => log(`cleanup: ${error.message}`));
-    await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    await removeBucket(bucket, client).catch((error) => log(`cleanup: ${error.message}`));
     try {
       sh('rabbitmqctl', ['-q', 'delete_vhost', VHOST]);
     } catch {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as a newcomer or CI runs it: `npm test`.
 # Each step is a script in scripts/test.d/, run in name order; the first failure stops the run.
-# Steps that need RabbitMQ, S3, Chromium or Docker start them through scripts/services.sh.
+# Steps that need RabbitMQ, S3, Chromium or Docker start them through scripts/services/*.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}

@@ -1,12 +1,11 @@
-// Starts real `imgr api` / `imgr worker` processes (the built CLI, as the Docker image runs it) and
-// reads their Prometheus metrics.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+// Starts real `imgr api` / `imgr worker` processes (tests/support/imgr-process.mjs, the suites' launcher)
+// with the environment the deployments give them, and reads their Prometheus metrics.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { parseEnv } from 'node:util';
+import { repoRoot, startImgr as startImgrProcess } from '../../tests/support/imgr-process.mjs';
 
-export const repoRoot = join(import.meta.dirname, '../..');
+export { repoRoot };
 
 /** Where the measured build lives: the repository itself or a snapshot of HEAD (lib/snapshot.mjs). */
 export const app = { root: repoRoot, commit: 'working tree' };
@@ -25,10 +24,10 @@ export const IMAGE_ENV = {
   IMGR_RATE_LIMIT_LOOKUPS: '0',
 };
 
-/** What deploy/nomad/imgr.nomad.hcl (and compose.yaml) add per role. */
+/** What every deployment adds per role: deploy/runtime/<role>.env, as compose.yaml and the Nomad job. */
 export const ROLE_ENV = {
-  api: { NODE_OPTIONS: '--max-semi-space-size=1' },
-  worker: { NODE_OPTIONS: '--max-semi-space-size=64' },
+  api: parseEnv(readFileSync(join(repoRoot, 'deploy/runtime/api.env'), 'utf8')),
+  worker: parseEnv(readFileSync(join(repoRoot, 'deploy/runtime/worker.env'), 'utf8')),
 };
 
 /** Tuning knobs passed through from the caller's environment when set. */
@@ -64,56 +63,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-export async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
 /** `nodeArgs`: extra node flags, e.g. `--cpu-prof` (BENCH_NODE_ARGS) to profile imgr under load. */
 export async function startImgr(role, env, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(app.root, 'cli/dist/main.js'), role], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...processEnv(role), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`imgr ${role} exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`${url}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`imgr ${role} not ready within 30 s: ${stderr}`);
-    }
-    await sleep(100);
-  }
-  return {
+  // The request log is not kept (CPU the measured processes would pay for); the end of stderr is, for errors.
+  const imgr = await startImgrProcess(
     role,
-    url,
-    pid: child.pid,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await once(child, 'exit');
-      clearTimeout(timer);
-    },
-  };
+    { ...processEnv(role), ...env },
+    { root: app.root, nodeArgs, captureStdout: false, outputLimit: 4000 },
+  );
+  children.add(imgr.child);
+  imgr.child.once('exit', () => children.delete(imgr.child));
+  return imgr;
 }
 
 /** Sum of a Prometheus counter or histogram `_count`, over the series whose labels contain `labelFilter`. */

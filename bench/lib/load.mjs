@@ -33,15 +33,7 @@ export function send(httpAgent, { method = 'GET', url, headers = {}, body, keepB
 }
 
 /** A multipart/form-data body with one `file` field, built once and sent many times. */
-export function multipartFile(bytes, filename, type = 'image/jpeg') {
-  const boundary = `----imgrbench${Math.random().toString(16).slice(2)}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const body = Buffer.concat([head, bytes, tail]);
-  return { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) } };
-}
+export { fileUpload as multipartFile } from '../../tests/support/multipart.mjs';
 
 /**
  * Closed loop: `concurrency` clients each send their next request as soon as the previous one is

@@ -213,7 +213,7 @@ export function writeReport(results, { write }) {
   lines.push(`| sharp / libvips | ${m.sharp} / ${m.libvips} |`);
   lines.push(`| RabbitMQ | ${m.rabbitmq} |`);
   lines.push(
-    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')}: one mon, one OSD on ${m.objectStore ?? 'memstore'} (scripts/services/ceph-s3.sh)${results.s3 === 'own-gateway' ? '; the benchmark talks to a gateway process of its own on that cluster (bench/lib/rgw.mjs), so other tests using or stopping the shared gateway do not disturb it' : ''} |`,
+    `| S3 | Ceph RADOS Gateway ${m.ceph.replace('ceph version ', '')}: one mon, one OSD on ${m.objectStore ?? 'memstore'} (scripts/services/ceph-s3.sh)${results.s3 === 'own-gateway' ? '; the benchmark talks to a gateway process of its own on that cluster (scripts/services/ceph-s3.sh gateway), so other tests using or stopping the shared gateway do not disturb it' : ''} |`,
   );
   lines.push(
     `| imgr processes | one \`imgr api\`, one \`imgr worker\`; ${Object.entries(results.imgrEnv)

@@ -1,5 +1,5 @@
 // What is measured: by default a build of the committed HEAD in a directory of its own, so edits in
-// progress in the working tree (a shared machine, other work going on) neither break nor blur a run.
+// progress in the working tree (shared with other work in progress) neither break nor blur a run.
 // BENCH_SOURCE=worktree measures the working tree's own build instead (cli/dist after `tsc -b`).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';

@@ -1,5 +1,5 @@
 # Deploy inputs of one imgr deployment: every non-secret setting, in one file, read unchanged by both
-# deploy paths (scripts/deploy/nomad-deploy.sh in CI/CD, deploy/ansible/playbooks/deploy.yml):
+# deploy paths (deploy/scripts/nomad-deploy.sh in CI/CD, deploy/ansible/playbooks/deploy.yml):
 #
 #   cp deploy/nomad/deploy.vars.example.hcl deploy/nomad/deploy.vars.hcl   # edit, then commit it
 #   nomad job run -var-file=deploy/nomad/deploy.vars.hcl -var image_tag=<git sha> deploy/nomad/imgr.nomad.hcl

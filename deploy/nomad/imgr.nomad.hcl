@@ -108,7 +108,8 @@ job "imgr" {
     public_url = var.public_url
   }
 
-  # Defaults for every group; the worker overrides what differs.
+  # Every group's update settings: a group's own update block sets only its canary count, and Nomad
+  # takes every field it leaves unset from here.
   update {
     # One allocation at a time: with two VMs the other instance keeps serving.
     max_parallel = 1
@@ -243,19 +244,19 @@ job "imgr" {
       }
 
       env {
-        PORT                     = "8080"
-        IMGR_STORAGE             = "s3"
-        S3_ENDPOINT_URL          = var.s3_endpoint_url
-        S3_BUCKET_NAME           = var.s3_bucket_name
-        AWS_REGION_NAME          = var.aws_region_name
-        LOG_LEVEL                = "info"
+        PORT            = "8080"
+        IMGR_STORAGE    = "s3"
+        S3_ENDPOINT_URL = var.s3_endpoint_url
+        S3_BUCKET_NAME  = var.s3_bucket_name
+        AWS_REGION_NAME = var.aws_region_name
+        LOG_LEVEL       = "info"
+        # The role's runtime settings: the values of deploy/runtime/api.env, where each is explained
+        # (compose.yaml and the bench read that file; tests/deploy/runtime-settings.test.mjs holds these to it).
         IMGR_SHUTDOWN_TIMEOUT_MS = "20000"
+        NODE_OPTIONS             = "--max-semi-space-size=1"
         # The ingresses reach the API over vxlan100 (or, on the same VM, through Docker's proxy on
         # the bridge gateway): only their X-Forwarded-For names the client for the rate limits.
         IMGR_TRUSTED_PROXIES = "172.16.0.0/16,172.17.0.1"
-        # V8's young generation capped at 3 x 1 MiB (default grows to 3 x 16): under hundreds of requests
-        # a second the API's resident memory peaks at 100-130 MiB instead of 150-170 (docs/benchmarks.md).
-        NODE_OPTIONS = "--max-semi-space-size=1"
       }
 
       template {
@@ -296,22 +297,9 @@ job "imgr" {
       weight    = 100
     }
 
+    # The job's update and migrate blocks, with as many canaries as instances.
     update {
-      max_parallel      = 1
-      canary            = var.worker_count
-      auto_promote      = true
-      auto_revert       = true
-      health_check      = "checks"
-      min_healthy_time  = "15s"
-      healthy_deadline  = "2m"
-      progress_deadline = "3m"
-    }
-
-    migrate {
-      max_parallel     = 1
-      health_check     = "checks"
-      min_healthy_time = "10s"
-      healthy_deadline = "2m"
+      canary = var.worker_count
     }
 
     network {
@@ -388,16 +376,12 @@ job "imgr" {
         S3_BUCKET_NAME  = var.s3_bucket_name
         AWS_REGION_NAME = var.aws_region_name
         LOG_LEVEL       = "info"
-        # On SIGTERM the worker stops consuming and finishes the image in hand (a large image at
-        # four sizes takes seconds, a queue of prefetched ones is handed back unacknowledged).
+        # The role's runtime settings: the values of deploy/runtime/worker.env, where each is explained
+        # (compose.yaml and the bench read that file; tests/deploy/runtime-settings.test.mjs holds these to it).
         IMGR_SHUTDOWN_TIMEOUT_MS = "75000"
         IMGR_WORKER_CONCURRENCY  = "2"
-        # Four tasks per image: 16 keeps about four images in hand, so S3 reads and writes of some
-        # overlap the renders of others (measured in docs/benchmarks.md).
-        IMGR_WORKER_PREFETCH = "16"
-        # A large young generation: the worker's garbage (task messages, HTTP objects) then dies in cheap
-        # scavenges; measured 31 instead of 34 ms of CPU per 3 MP image, resident memory still < 200 MiB.
-        NODE_OPTIONS = "--max-semi-space-size=64"
+        IMGR_WORKER_PREFETCH     = "16"
+        NODE_OPTIONS             = "--max-semi-space-size=64"
       }
 
       template {

@@ -20,11 +20,8 @@ FORCE=${FORCE:-0}
 
 log() { echo "make-base-images: $*" >&2; }
 
-need_pkg() {   # need_pkg <binary> <debian package>
-  command -v "$1" >/dev/null 2>&1 && return 0
-  log "installing $2"
-  flock /tmp/apt.lock sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2" >&2
-}
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 
 exists() {
   [ "$FORCE" != 1 ] || return 1
@@ -49,7 +46,7 @@ make_node() {
   [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { log "cannot read an exact Node.js version from $tag"; return 1; }
   [[ "$tag" == *-bookworm-slim ]] || { log "only *-bookworm-slim node tags are made here, not $tag"; return 1; }
   if exists "$tag"; then log "$tag exists"; return 0; fi
-  need_pkg mmdebstrap mmdebstrap
+  need_apt mmdebstrap mmdebstrap
   local t0=$SECONDS dir="$WORK/node" root="$WORK/node/rootfs"
   rm -rf "$dir"; mkdir -p "$dir"
 
@@ -137,7 +134,7 @@ make_busybox() {
   local tag=$1 version have
   version=${tag#busybox:}
   if exists "$tag"; then log "$tag exists"; return 0; fi
-  need_pkg busybox busybox-static
+  need_apt busybox busybox-static
   have=$(/bin/busybox | head -1 | grep -oE 'v[0-9.]+' | tr -d v)
   if [ "$have" != "$version" ]; then
     log "warning: Debian's busybox-static is $have, the tag says $version (the applets we use are the same)"

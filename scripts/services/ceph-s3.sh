@@ -5,6 +5,12 @@
 #   up          install when missing, start from scratch unless already answering (idempotent)
 #   down        stop every daemon this script started
 #   stop-rgw    stop only the S3 gateway (simulated S3 outage); start-rgw brings it back
+#   gateway up|start|stop|down <name> <port> [dir]
+#               one more gateway on this cluster, private to a suite or the bench (same users and
+#               pools, its own process and port), so that stopping it or loading it disturbs no one
+#               else: `up` starts it afresh (empty dir), `start` only when not answering, `stop`/`down`
+#               SIGTERM (SIGKILL after 5 s). Dir: /tmp/imgr-rgw-<name> (pid, logs). Extra radosgw options
+#               in GATEWAY_OPTIONS (e.g. "--debug_rgw=0/0" for the bench).
 # Env: CEPH_DIR (/tmp/imgr-ceph), RGW_BIND (127.0.0.1), RGW_PORT (7480), S3_ACCESS_KEY/S3_SECRET_KEY (test/testsecret),
 #      OBJECTSTORE (bluestore: Ceph's production engine on a sparse file, memory bounded; memstore: all in RAM)
 set -euo pipefail
@@ -15,8 +21,11 @@ STORE=${OBJECTSTORE:-bluestore}
 AK=${S3_ACCESS_KEY:-test}
 SK=${S3_SECRET_KEY:-testsecret}
 export CEPH_CONF="$D/ceph.conf"
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "$0")/../lib/apt.sh"
 
-answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BIND:$PORT/" 2>/dev/null)" = 200 ]; }
+answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://${2:-$BIND}:${1:-$PORT}/" 2>/dev/null)" = 200 ]; }
+port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 kill_pidfile() {
   local file=$1 pid
@@ -30,18 +39,45 @@ kill_pidfile() {
 
 stop_all() { for p in rgw osd mon; do kill_pidfile "$D/run/$p.pid"; done; }
 
-start_rgw() {
-  setsid radosgw -f -n client.rgw.a >>"$D/log/rgw.stdout" 2>&1 </dev/null &
-  echo $! >"$D/run/rgw.pid"
-  for _ in $(seq 240); do answering && return 0; sleep 0.25; done
-  echo "radosgw not answering; see $D/log" >&2
+# start_gateway <client name> <host> <port> <pid file> <stdout file> [radosgw options...]
+start_gateway() {
+  local name=$1 host=$2 port=$3 pidfile=$4 out=$5
+  shift 5
+  echo "--- start $(date -u +%FT%T.%3N)" >>"$out"
+  setsid radosgw -f -n "$name" "$@" >>"$out" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  for _ in $(seq 240); do answering "$port" "$host" && return 0; sleep 0.25; done
+  echo "radosgw $name not answering on :$port; see $(dirname "$out")" >&2
   exit 1
 }
 
+start_rgw() { start_gateway client.rgw.a "$BIND" "$PORT" "$D/run/rgw.pid" "$D/log/rgw.stdout"; }
+
+# A gateway of a suite's own: options on the command line, since ceph.conf only knows client.rgw.a.
+gateway() {
+  local action=${1:?gateway up|start|stop|down <name> <port> [dir]} name=${2:?gateway name} port=${3:?gateway port}
+  local dir=${4:-/tmp/imgr-rgw-$name}
+  case "$action" in
+    up) kill_pidfile "$dir/pid"; rm -rf "$dir"; gateway start "$name" "$port" "$dir" ;;
+    start)
+      answering "$port" 127.0.0.1 && return 0
+      mkdir -p "$dir"
+      # shellcheck disable=SC2086  # GATEWAY_OPTIONS is a list of options
+      start_gateway "client.rgw.$name" 127.0.0.1 "$port" "$dir/pid" "$dir/stdout" \
+        --rgw-frontends "beast endpoint=127.0.0.1:$port tcp_nodelay=1" --rgw-data "$dir" --rgw-dns-name localhost \
+        --rgw-thread-pool-size 64 --log-file "$dir/rgw.log" --admin-socket "$dir/rgw.asok" --pid-file "$dir/radosgw.pid" \
+        ${GATEWAY_OPTIONS:-}
+      ;;
+    stop | down)
+      kill_pidfile "$dir/pid"
+      for _ in $(seq 100); do port_closed "$port" && break; sleep 0.1; done
+      ;;
+    *) echo "usage: $0 gateway up|start|stop|down <name> <port> [dir]" >&2; exit 2 ;;
+  esac
+}
+
 install() {
-  command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && return
-  echo "installing ceph (mon, osd, radosgw)" >&2
-  DEBIAN_FRONTEND=noninteractive flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw ceph-common >/dev/null
+  for bin in radosgw ceph-mon; do need_apt "$bin" ceph-mon ceph-osd radosgw ceph-common; done
 }
 
 up() {
@@ -131,5 +167,6 @@ case "${1:-up}" in
   down) stop_all ;;
   stop-rgw) kill_pidfile "$D/run/rgw.pid" ;;
   start-rgw) answering || start_rgw ;;
-  *) echo "usage: $0 up|down|stop-rgw|start-rgw" >&2; exit 2 ;;
+  gateway) shift; gateway "$@" ;;
+  *) echo "usage: $0 up|down|stop-rgw|start-rgw|gateway ..." >&2; exit 2 ;;
 esac

@@ -6,6 +6,8 @@
 # Idempotent. There is no systemd on the CI machines, so dockerd is started by hand, with the overlay2 storage
 # driver (about 3x faster than vfs for our builds and 10x less disk).
 set -euo pipefail
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "$0")/../lib/apt.sh"
 
 LOG=${DOCKERD_LOG:-/var/log/imgr-dockerd.log}
 PIDFILE=${DOCKERD_PIDFILE:-/run/imgr-dockerd.pid}
@@ -13,13 +15,8 @@ READY_TIMEOUT=${DOCKERD_READY_TIMEOUT:-60}
 
 answering() { docker info >/dev/null 2>&1; }
 
-install_if_missing() {
-  if ! command -v dockerd >/dev/null 2>&1; then
-    echo "docker.sh: installing docker.io" >&2
-    flock /tmp/apt.lock sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io' >&2
-  fi
-  # docker.io's client lives in /usr/bin; a newer client may already be on PATH, which is fine.
-}
+# docker.io's client lives in /usr/bin; a newer client may already be on PATH, which is fine.
+install_if_missing() { need_apt dockerd docker.io; }
 
 up() {
   if answering; then return 0; fi

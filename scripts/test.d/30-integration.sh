@@ -18,7 +18,7 @@ scripts/services/seaweedfs.sh up
 export IMGR_TEST_SEAWEED_ENDPOINT=http://127.0.0.1:${SEAWEED_PORT:-8333}
 node tests/fixtures/make-fixtures.mjs
 # exiftool reads what metadata a stored original still carries (Debian package, installed once).
-command -v exiftool >/dev/null || { apt-get update -qq && apt-get install -y -qq libimage-exiftool-perl; }
+need_apt exiftool libimage-exiftool-perl
 # The Python side of the wire-compatibility tests: Celery itself, from PyPI.
 python3 -c 'import celery' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'celery>=5.3,<6'
 export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2F

@@ -9,11 +9,9 @@ export IMGR_TEST_OUT=${IMGR_TEST_OUT:-$PWD/test-results}
 mkdir -p "$IMGR_TEST_OUT"
 
 # A font as well: without recommends Chromium comes with none, and screenshots would show boxes.
+source scripts/lib/apt.sh
 if [ ! -x /usr/bin/chromium ] || ! compgen -G "/usr/share/fonts/truetype/*/*.ttf" >/dev/null; then
-  packages="chromium fonts-dejavu-core"
-  # A fresh machine may have never fetched the package lists.
-  flock /tmp/apt.lock sh -c "apt-get install -y --no-install-recommends $packages >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y --no-install-recommends $packages; }"
+  apt_install chromium fonts-dejavu-core
 fi
 
 # IMGR_E2E_SKIP_BUILD=1 reuses the current build (quicker when iterating on the tests).
@@ -22,7 +20,7 @@ fixtures=$(node tests/fixtures/make-fixtures.mjs | tail -n 1)
 
 data=$(mktemp -d)
 log="$IMGR_TEST_OUT/e2e-imgr.log"
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+port=$(node tests/support/ports.mjs)
 HOST=127.0.0.1 PORT=$port IMGR_DATA_DIR="$data" IMGR_WEB_DIR="$PWD/web/dist" \
   node cli/dist/main.js all >"$log" 2>&1 &
 server=$!

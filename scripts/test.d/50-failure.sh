@@ -9,7 +9,8 @@
 #   poison-message        a task that kills every worker taking it: dead-lettered after N lost deliveries
 # Each scenario prints one JSON line of figures (with "pass") and appends it to
 # $IMGR_TEST_OUT/failure-suite.jsonl. The broker and the S3 gateway it stops are private to this step
-# (tests/failure/services.sh): other suites sharing the machine's services are not disturbed.
+# (`scripts/services/rabbitmq.sh node`, `scripts/services/ceph-s3.sh gateway`): other suites sharing the
+# machine's services are not disturbed.
 # A run where every scenario passes writes the figures to docs/report/results/failure.json.
 # Bounded: each scenario has its own deadlines; the tests are killed after 9 minutes (a run takes
 # ~3.5 min on an idle 2-core machine, ~5.5 min on a loaded one).
@@ -26,21 +27,21 @@ node tests/fixtures/make-fixtures.mjs
 npx tsc -b   # the processes run cli/dist: make sure it is current (a no-op after 10-lint-build)
 
 # Free ports and a folder of this run's own: a second run on the same machine gets its own broker.
-read -r IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT < <(node -e '
-  const net = require("node:net");
-  const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
-  setTimeout(() => { console.log(servers.map((s) => s.address().port).join(" ")); servers.forEach((s) => s.close()); }, 100);')
+read -r IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT < <(node tests/support/ports.mjs 3)
 IMGR_FAILURE_DIR=$(mktemp -d /tmp/imgr-failure.XXXXXX)
 export IMGR_FAILURE_RABBIT_PORT IMGR_FAILURE_RABBIT_DIST_PORT IMGR_FAILURE_RGW_PORT IMGR_FAILURE_DIR
+rabbit_node() { RABBITMQ_DIST_PORT=$IMGR_FAILURE_RABBIT_DIST_PORT scripts/services/rabbitmq.sh node "$1" "$IMGR_FAILURE_RABBIT_PORT" "$IMGR_FAILURE_DIR/rabbit"; }
+gateway() { scripts/services/ceph-s3.sh gateway "$1" "failure$IMGR_FAILURE_RGW_PORT" "$IMGR_FAILURE_RGW_PORT" "$IMGR_FAILURE_DIR/rgw"; }
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
-  bash tests/failure/services.sh down
+  rabbit_node down
+  gateway down
   # Logs of the broker and the gateway stay for a look when the suite failed.
   [ "${status:-1}" -ne 0 ] || rm -rf "$IMGR_FAILURE_DIR"
 }
 trap cleanup EXIT
-bash tests/failure/services.sh rabbit-up
-bash tests/failure/services.sh rgw-up
+rabbit_node up
+gateway up
 
 export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$IMGR_FAILURE_RABBIT_PORT/%2F
 export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:$IMGR_FAILURE_RGW_PORT IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret

@@ -40,7 +40,7 @@ fi
 export IMGR_HCL2JSON_DIR=$HCL_DIR
 
 echo "--- nomad jobs and ingress config"
-node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/deploy-paths.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
+node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/runtime-settings.test.mjs tests/deploy/deploy-paths.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
   2>&1 | tee "$OUT/deploy-static-node.txt"
 [ "${PIPESTATUS[0]}" = 0 ]
 

@@ -25,7 +25,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 echo "--- alert rules"
 (cd deploy/monitoring/prometheus && promtool check rules rules/*.yml && promtool test rules tests/*.test.yml) \
@@ -63,19 +62,16 @@ case $version in "imgr $expected_version ("*) ;; *) echo "unexpected: $version" 
 
 # imgr with local storage and a broker that is not there (a closed port): uploads are stored, then
 # refused with 503 queue-unavailable because the resize tasks cannot be confirmed.
-imgr_port=$(free_port)
-closed_port=$(free_port)
+read -r imgr_port closed_port push_port prom_port < <(node tests/support/ports.mjs 4)
 PORT=$imgr_port HOST=127.0.0.1 IMGR_STORAGE=fs IMGR_DATA_DIR="$work/data" IMGR_REVISION=ci-check \
   CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:$closed_port/" IMGR_PUBLISH_TIMEOUT_MS=500 \
   node cli/dist/main.js all > "$OUT/monitoring-imgr.log" 2>&1 &
 pids+=($!)
 
-push_port=$(free_port)
 # A persistence file of its own: Debian's default keeps pushes of earlier runs in /var/lib.
 prometheus-pushgateway --web.listen-address="127.0.0.1:$push_port" --persistence.file="$work/pushgateway.data" > "$OUT/monitoring-pushgateway.log" 2>&1 &
 pids+=($!)
 
-prom_port=$(free_port)
 cat > "$work/prometheus.yml" <<YAML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: ['$rules_dir/*.yml']

@@ -36,7 +36,7 @@ done
 unset AWS_CA_BUNDLE
 export IMGR_BACKUP_SOURCE_BUCKET=$live_bucket IMGR_BACKUP_TARGET_BUCKET=$backup_bucket
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(node tests/support/ports.mjs)
 [ -f cli/dist/main.js ] || npx tsc -b
 PORT=$port HOST=127.0.0.1 IMGR_STORAGE=s3 S3_ENDPOINT_URL=http://127.0.0.1:7480 AWS_ACCESS_KEY_ID=test \
   AWS_SECRET_ACCESS_KEY=testsecret S3_BUCKET_NAME=$live_bucket CELERY_BROKER_URL=memory:// \

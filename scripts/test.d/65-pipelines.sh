@@ -55,7 +55,7 @@ shellcheck -s sh "$tmp"/*.sh
 jobs=("$tmp"/*.sh)
 echo "shellcheck: ${#jobs[@]} GitLab job scripts clean"
 
-shellcheck -x scripts/lib/apt.sh scripts/smoke.sh scripts/deploy/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
+shellcheck -x scripts/lib/apt.sh scripts/smoke.sh deploy/scripts/*.sh scripts/docker/*.sh scripts/services/docker.sh tests/docker/*.sh \
   tests/pipelines/*.sh scripts/test.d/65-*.sh scripts/test.d/70-docker.sh
 echo "shellcheck: deploy, smoke and docker scripts clean"
 

@@ -1,5 +1,5 @@
 // Both deploy paths, run for real against a stand-in Nomad CLI (tests/pipelines/fake-nomad.sh, which logs
-// every call): the CI/CD script scripts/deploy/nomad-deploy.sh and the playbook playbooks/deploy.yml with
+// every call): the CI/CD script deploy/scripts/nomad-deploy.sh and the playbook playbooks/deploy.yml with
 // its real group_vars, in a copy of the repository whose deploy inputs file is filled in as an operator
 // would. Every `nomad job run` they issue is then rendered exactly as submitted: by `nomad job run -output`
 // when a Nomad CLI is on PATH (renders offline), otherwise by HashiCorp's HCL parser (@cdktf/hcl2json)
@@ -172,7 +172,7 @@ function fakeEnv(state) {
 
 function runCi(root) {
   const state = join(work, `state-ci-${root.split('/').at(-1)}`);
-  const out = spawnSync('bash', ['scripts/deploy/nomad-deploy.sh', TAG, FILLED.public_url], {
+  const out = spawnSync('bash', ['deploy/scripts/nomad-deploy.sh', TAG, FILLED.public_url], {
     cwd: root,
     env: fakeEnv(state),
     encoding: 'utf8',

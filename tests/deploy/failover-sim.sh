@@ -49,7 +49,7 @@ cleanup() {
   for n in vm1 vm2 cl sw; do ip netns del "$P-$n" 2>/dev/null; done
   rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1
   # The test S3 server keeps its objects in memory: leave nothing behind.
-  [ "$CLEAN_S3" = 1 ] && timeout 120 node tests/deploy/s3-empty-bucket.mjs http://127.0.0.1:7480 "$BUCKET" >/dev/null 2>&1
+  [ "$CLEAN_S3" = 1 ] && timeout 120 node tests/support/s3-buckets.mjs remove "$BUCKET" http://127.0.0.1:7480 >/dev/null 2>&1
 }
 trap cleanup EXIT
 

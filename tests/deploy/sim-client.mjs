@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import sharp from 'sharp';
+import { fileUpload } from '../support/multipart.mjs';
 
 const SIZES = ['big', 'medium', 'small', 'tiny'];
 const REQUEST_TIMEOUT_MS = 5000;
@@ -52,16 +53,6 @@ async function testImage() {
   return sharp(data, { raw: info }).png().toBuffer();
 }
 
-function multipart(file) {
-  const boundary = `----imgr${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="sim.png"\r\nContent-Type: image/png\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const body = Buffer.concat([head, file, tail]);
-  return { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } };
-}
-
 async function load(base, durationMs, out) {
   const image = await testImage();
   const records = [];
@@ -70,7 +61,7 @@ async function load(base, durationMs, out) {
   const uploads = (async () => {
     while (Date.now() < end) {
       const t0 = Date.now();
-      const { body, headers } = multipart(image);
+      const { body, headers } = fileUpload(image, 'sim.png', 'image/png');
       const r = await request(new URL('/image', base), { method: 'POST', headers, body });
       let id;
       if (r.status === 201) {

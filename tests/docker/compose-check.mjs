@@ -2,6 +2,7 @@
 // one-machine stack promises: the production topology, health checks, restart policies, read-only roots,
 // no capabilities, and images tagged with an explicit version. Exits 1 with every problem listed.
 import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 
 const model = JSON.parse(readFileSync(0, 'utf8'));
 const services = model.services ?? {};
@@ -76,6 +77,19 @@ for (const key of ['CELERY_BROKER_URL', 'S3_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 
 }
 expect(/^amqp:\/\/[^:]+:[^@]+@rabbitmq:5672\//.test(env.CELERY_BROKER_URL ?? ''), 'api-1: broker URL does not point at rabbitmq');
 expect(env.S3_ENDPOINT_URL === 'http://minio:9000', 'api-1: S3 endpoint is not minio');
+// Each role's runtime settings come from deploy/runtime/<role>.env (tests/deploy/runtime-settings.test.mjs
+// holds the Nomad job and the bench to the same files).
+for (const [role, names] of [
+  ['api', ['api-1', 'api-2']],
+  ['worker', ['worker']],
+]) {
+  const settings = parseEnv(readFileSync(new URL(`../../deploy/runtime/${role}.env`, import.meta.url), 'utf8'));
+  for (const name of names) {
+    for (const [key, value] of Object.entries(settings)) {
+      expect(services[name]?.environment?.[key] === value, `${name}: ${key} is not ${value} (deploy/runtime/${role}.env)`);
+    }
+  }
+}
 const published = (services.ingress?.ports ?? []).map((p) => Number(p.target));
 expect(published.includes(8080), 'ingress: port 8080 not published');
 for (const name of ours) {

@@ -24,7 +24,8 @@ $compose -p "$project" --project-directory . -f compose.yaml --env-file .env.exa
   run --rm --no-deps ingress-config
 docker run --rm --network none -v "${project}_ingress-config:/config:ro" --entrypoint /usr/local/bin/node \
   "$IMGR_IMAGE" -p 'require("fs").readFileSync("/config/haproxy.cfg", "utf8")' > "$out/haproxy.cfg"
-command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy'
+source scripts/lib/apt.sh
+need_apt haproxy haproxy
 haproxy -c -q -f "$out/haproxy.cfg"
 for addr in 172.30.99.11:8080 172.30.99.12:8080 172.30.99.20:8080; do
   grep -q "server .* $addr" "$out/haproxy.cfg" || { echo "compose-ingress: no server $addr" >&2; exit 1; }

@@ -56,7 +56,7 @@ cleanup() {
   docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null 2>&1 || true
   if [ -n "$haproxy_pid" ]; then kill "$haproxy_pid" 2>/dev/null || true; fi
   rabbitmqctl -q delete_vhost "$VHOST" >/dev/null 2>&1 || true
-  node tests/docker/s3-bucket.mjs delete "$BUCKET" >/dev/null 2>&1 || true
+  node tests/support/s3-buckets.mjs remove "$BUCKET" >/dev/null 2>&1 || true
   rm -rf "$work"
   return $rc
 }
@@ -68,7 +68,8 @@ done
 
 scripts/services/rabbitmq.sh up >&2
 scripts/services/ceph-s3.sh up >&2
-command -v haproxy >/dev/null || flock /tmp/apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy' >&2
+source scripts/lib/apt.sh
+need_apt haproxy haproxy
 
 # Our own vhost and bucket: the queue `celery` and the bucket name are shared with other test steps otherwise.
 rabbitmqctl -q add_vhost "$VHOST" >/dev/null

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { afterAll, expect, it } from 'vitest';
+import { fileUpload } from '../support/multipart.mjs';
 import { bucketFor, now, PHOTOS, processes, removeBucket, sleep } from './harness.js';
 
 const bucket = bucketFor('keepalive');
@@ -17,22 +18,13 @@ afterAll(async () => {
   await removeBucket(bucket);
 });
 
-function multipart(bytes: Buffer): { body: Buffer; type: string } {
-  const boundary = `imgr${Date.now()}`;
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
-  return {
-    body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    type: `multipart/form-data; boundary=${boundary}`,
-  };
-}
-
 it('an API stopped with a keep-alive upload in flight answers it and exits at once, not at the deadline', async () => {
   const api = await procs.start('api', bucket, { IMGR_SHUTDOWN_TIMEOUT_MS: '15000' });
-  const { body, type } = multipart((PHOTOS[0] as (typeof PHOTOS)[number]).bytes);
+  const { body, headers } = fileUpload((PHOTOS[0] as (typeof PHOTOS)[number]).bytes, 'photo.jpg');
   const exit = once(api.child, 'exit') as Promise<[number | null]>;
 
   // Half of the body is sent before SIGTERM and the rest after, so the upload is surely in flight.
-  const upload = request(`${api.url}/image`, { method: 'POST', agent, headers: { 'content-type': type, 'content-length': body.length } });
+  const upload = request(`${api.url}/image`, { method: 'POST', agent, headers });
   const answered = once(upload, 'response');
   upload.write(body.subarray(0, body.length >> 1));
   await sleep(300);

@@ -2,21 +2,36 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { VARIANTS } from '@imgr/core';
 import amqp from 'amqplib';
 import { onTestFailed } from 'vitest';
 import { fixtures, type ImgrProcess, imgrEnv, repoRoot, s3Storage, services, startImgr } from '../support/services.js';
 
 const run = promisify(execFile);
-const servicesScript = join(import.meta.dirname, 'services.sh');
+
+/**
+ * The suite's private broker node and S3 gateway, as scripts/test.d/50-failure.sh started them
+ * (scripts/services/rabbitmq.sh node, scripts/services/ceph-s3.sh gateway).
+ */
+const privateServices = {
+  rabbitPort: process.env.IMGR_FAILURE_RABBIT_PORT ?? '5679',
+  rabbitDistPort: process.env.IMGR_FAILURE_RABBIT_DIST_PORT ?? '25679',
+  rgwPort: process.env.IMGR_FAILURE_RGW_PORT ?? '7489',
+  dir: process.env.IMGR_FAILURE_DIR ?? '/tmp/imgr-failure',
+};
 
 /** Time since the scenario's origin, in ms. */
 export const now = (): number => performance.now();
 
-/** Stops and starts the suite's private broker and S3 gateway (tests/failure/services.sh). */
+/** Stops and starts the suite's private broker and S3 gateway. */
 export async function control(action: 'rabbit-stop' | 'rabbit-kill' | 'rabbit-start' | 'rgw-stop' | 'rgw-start'): Promise<void> {
-  await run('bash', [servicesScript, action], { timeout: 90_000 });
+  const [service, verb] = action.split('-') as ['rabbit' | 'rgw', string];
+  const { rabbitPort, rabbitDistPort, rgwPort, dir } = privateServices;
+  const args =
+    service === 'rabbit'
+      ? [join(repoRoot, 'scripts/services/rabbitmq.sh'), 'node', verb, rabbitPort, join(dir, 'rabbit')]
+      : [join(repoRoot, 'scripts/services/ceph-s3.sh'), 'gateway', verb, `failure${rgwPort}`, rgwPort, join(dir, 'rgw')];
+  await run('bash', args, { timeout: 90_000, env: { ...process.env, RABBITMQ_DIST_PORT: rabbitDistPort } });
 }
 
 /**
@@ -268,30 +283,4 @@ export function processes() {
   };
 }
 
-/**
- * Deletes a scenario's bucket and everything in it. The test cluster keeps objects in memory
- * (memstore, 4 GiB): a suite run writes ~0.6 GB that must not stay behind.
- */
-export async function removeBucket(bucket: string): Promise<void> {
-  const client = new S3Client({
-    endpoint: services.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: services.s3AccessKey, secretAccessKey: services.s3SecretKey },
-  });
-  try {
-    for (;;) {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
-      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
-      if (keys.length === 0) break;
-      for (let i = 0; i < keys.length; i += 32) {
-        await Promise.all(keys.slice(i, i + 32).map((Key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
-      }
-    }
-    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-  } catch (error) {
-    if ((error as Error).name !== 'NoSuchBucket') throw error;
-  } finally {
-    client.destroy();
-  }
-}
+export { removeBucket } from '../support/s3-buckets.mjs';

@@ -18,7 +18,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Figures go straight to stdout as the scenarios print them.
     disableConsoleIntercept: true,
-    // The private broker and gateway of tests/failure/services.sh (their default ports when run by hand).
+    // The private broker and gateway 50-failure.sh starts (their default ports when run by hand).
     env: {
       IMGR_TEST_AMQP_URL:
         process.env.IMGR_TEST_AMQP_URL ?? `amqp://guest:guest@127.0.0.1:${process.env.IMGR_FAILURE_RABBIT_PORT ?? 5679}/%2F`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import {
   fixtures,
   type ImgrProcess,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, repoRoot, s3Storage, startImgr, waitFor } from '../support/services.js';
 
 const bucket = `imgr-expiry-${Date.now().toString(36)}`;

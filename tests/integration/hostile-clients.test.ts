@@ -8,8 +8,8 @@ import { createImageService } from '@imgr/api';
 import { createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
 import { createMemoryQueue } from '@imgr/core/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listKeys, removeBucket, testS3Client } from '../support/buckets.js';
-import { type Answer, BOUNDARY, exchange, multipart, requestHead, send } from '../support/raw-http.js';
+import { type Answer, BOUNDARY, exchange, partHead as fileHead, multipart, requestHead, send } from '../support/raw-http.js';
+import { listKeys, removeBucket, testS3Client } from '../support/s3-buckets.mjs';
 import {
   fixtures,
   freePort,
@@ -35,7 +35,7 @@ const slowPhoto = () => readFileSync(join(fixtures, 'cmyk.jpg')); // 789 KB: 16 
 const uploadBody = (bytes: Buffer) => multipart([{ name: 'file', filename: 'photo.jpg', contentType: 'image/jpeg', body: bytes }]);
 const uploadHead = (length: number, headers: Record<string, string> = {}) =>
   requestHead('POST', '/image', { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': length, ...headers });
-const partHead = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+const partHead = fileHead({ name: 'file', filename: 'slow.jpg', contentType: 'image/jpeg' });
 
 const upload = (api: string, bytes: Buffer, headers: Record<string, string> = {}) =>
   send(api, 'POST', '/image', {

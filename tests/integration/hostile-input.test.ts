@@ -2,9 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listKeys, removeBucket, testS3Client } from '../support/buckets.js';
 import * as files from '../support/hostile-files.js';
-import { type Answer, BOUNDARY, exchange, multipart, type Part, requestHead, send, sendRaw, trickle } from '../support/raw-http.js';
+import {
+  type Answer,
+  BOUNDARY,
+  exchange,
+  partHead as fileHead,
+  multipart,
+  type Part,
+  requestHead,
+  send,
+  sendRaw,
+  trickle,
+} from '../support/raw-http.js';
+import { listKeys, removeBucket, testS3Client } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr } from '../support/services.js';
 
 // Hostile input against a real `imgr api` process on RabbitMQ and Ceph S3, started with small
@@ -57,7 +68,7 @@ const rawUpload = (api: string, body: Buffer | string, headers: Record<string, s
   );
 
 /** The head of a file part, the start of a multipart body that a slow client then trickles. */
-const partHead = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+const partHead = fileHead({ name: 'file', filename: 'slow.jpg', contentType: 'image/jpeg' });
 
 const ID_ROUTES = (id: string) => [
   ['GET', `/image/${id}`],

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
 import { colourDistance, fitBox, pixels, SIZES, type SizeName, variantsReady } from '../support/images.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 // The corpus of tests/fixtures/make-fixtures.mjs, uploaded to a real `imgr api` and resized by a

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, s3Storage, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 const bucket = `imgr-formats-${Date.now().toString(36)}`;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, s3Storage, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 const bucket = `imgr-pipeline-${Date.now().toString(36)}`;

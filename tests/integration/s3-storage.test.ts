@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { s3Storage, services } from '../support/services.js';
 
 testStorage('S3 (Ceph RADOS Gateway)', () => s3Storage('imgr-contract'));

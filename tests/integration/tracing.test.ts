@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeBucket } from '../support/buckets.js';
+import { removeBucket } from '../support/s3-buckets.mjs';
 import { fixtures, type ImgrProcess, imgrEnv, isolatedBroker, startImgr, uploadFile, waitFor } from '../support/services.js';
 
 interface ExportedSpan {

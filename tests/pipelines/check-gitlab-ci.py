@@ -4,7 +4,7 @@
 Parses the YAML and checks what a typo would silently break: every job's stage is declared, `needs` and
 `extends` name existing jobs or templates, every job has a script, images are pinned to a version (no
 `latest`, no missing tag), and the pipeline keeps its promises: images tagged with the commit sha, a
-vulnerability scan, a secret scan, and a deploy through scripts/deploy/nomad-deploy.sh on the default branch.
+vulnerability scan, a secret scan, and a deploy through deploy/scripts/nomad-deploy.sh on the default branch.
 It also checks parity with the GitHub pipeline: the same key steps (lint, build, the whole suite, secret scan,
 image build, vulnerability scan, push, deploy) in the same order as .github/workflows/ci.yml then deploy.yml,
 and the push only after the scan.
@@ -77,7 +77,7 @@ for promise, pattern in [
     ("image push", r"docker push"),
     ("vulnerability scan", r"trivy image .*--exit-code 1"),
     ("secret scan", r"gitleaks git"),
-    ("deploy through nomad-deploy.sh", r"scripts/deploy/nomad-deploy\.sh \"\$CI_COMMIT_SHA\""),
+    ("deploy through nomad-deploy.sh", r"deploy/scripts/nomad-deploy\.sh \"\$CI_COMMIT_SHA\""),
     ("the Nomad CLI taken from the runner, never downloaded", r"command -v nomad"),
 ]:
     if not re.search(pattern, text):
@@ -95,7 +95,7 @@ STEPS = [
     ("image build", r"docker build"),
     ("vulnerability scan", r"trivy[^\n]* image "),
     ("push", r"docker push"),
-    ("deploy", r"scripts/deploy/nomad-deploy\.sh"),
+    ("deploy", r"deploy/scripts/nomad-deploy\.sh"),
 ]
 
 

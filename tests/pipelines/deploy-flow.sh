@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The decisions of scripts/deploy/nomad-deploy.sh, the deploy step of both pipelines, against a simulated
+# The decisions of deploy/scripts/nomad-deploy.sh, the deploy step of both pipelines, against a simulated
 # Nomad CLI (tests/pipelines/fake-nomad.sh) and a real imgr (`imgr all`, local storage) as the public URL:
 #   1. a good commit: submitted with its sha, deployment waited for, smoke test passes, no revert;
 #   2. the deployment fails (canary unhealthy): the script fails and leaves the revert to Nomad's auto_revert;
@@ -24,7 +24,7 @@ ln -s "$PWD/tests/pipelines/fake-nomad.sh" "$work/bin/nomad"
 export PATH="$work/bin:$PATH" NOMAD_ADDR=http://nomad.invalid:4646 DEPLOY_TIMEOUT=20 SMOKE_TIMEOUT=30 IMGR_REGISTRY_LOGIN_ON_NODES=1
 
 # A free port for imgr all.
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+port=$(node tests/support/ports.mjs)
 PORT=$port IMGR_DATA_DIR="$work/data" LOG_LEVEL=warn node cli/dist/main.js all > "$work/imgr.log" 2>&1 &
 imgr_pid=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -58,7 +58,7 @@ image_now() { nomad job inspect -json imgr | jq -r '.Job.TaskGroups[0].Tasks[0].
 
 # 1. success
 fresh_state ok
-(cd "$good_tree" && bash scripts/deploy/nomad-deploy.sh "$NEW") > "$work/ok.out" 2> "$work/ok.err" || { cat "$work/ok.err" >&2; fail "good deploy failed"; }
+(cd "$good_tree" && bash deploy/scripts/nomad-deploy.sh "$NEW") > "$work/ok.out" 2> "$work/ok.err" || { cat "$work/ok.err" >&2; fail "good deploy failed"; }
 inputs=-var-file=deploy/nomad/deploy.vars.hcl
 grep -q "job run -detach $inputs deploy/nomad/ingress.nomad.hcl" "$S/calls.log" || fail "ingress job not submitted with the deploy inputs"
 grep -q "job run -detach $inputs -var image_tag=$NEW deploy/nomad/imgr.nomad.hcl" "$S/calls.log" || fail "imgr job not submitted with the sha"
@@ -70,7 +70,7 @@ echo "deploy-flow: good commit deployed and smoke-tested: $(tail -1 "$work/ok.ou
 
 # 2. failed deployment: Nomad auto-reverts, the script must not pile a revert on top, and must fail
 fresh_state failed
-if (cd "$good_tree" && FAKE_DEPLOY_RESULT=failed bash scripts/deploy/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/failed.err"; then
+if (cd "$good_tree" && FAKE_DEPLOY_RESULT=failed bash deploy/scripts/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/failed.err"; then
   fail "a failed deployment passed"
 fi
 grep -q 'job revert' "$S/calls.log" && fail "the script reverted on top of Nomad's auto_revert"
@@ -80,7 +80,7 @@ echo "deploy-flow: failed deployment stops the pipeline (Nomad auto_revert resto
 
 # 3. smoke test fails after a successful deployment: revert to version 0 ($OLD)
 fresh_state smoke
-if (cd "$dead_tree" && bash scripts/deploy/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/smoke.err"; then
+if (cd "$dead_tree" && bash deploy/scripts/nomad-deploy.sh "$BAD") > /dev/null 2> "$work/smoke.err"; then
   fail "a failed smoke test passed"
 fi
 grep -q 'job revert -detach imgr 0$' "$S/calls.log" || fail "no revert to version 0 after the smoke failure"
@@ -90,7 +90,7 @@ echo "deploy-flow: smoke failure reverted the job to version 0 (image $OLD)"
 
 # 4. mutable tags are refused, and so is a pipeline whose registry is not the deploy inputs' one
 fresh_state registry
-if (cd "$good_tree" && IMGR_REGISTRY=ghcr.io/other bash scripts/deploy/nomad-deploy.sh "$NEW") > /dev/null 2> "$work/registry.err"; then
+if (cd "$good_tree" && IMGR_REGISTRY=ghcr.io/other bash deploy/scripts/nomad-deploy.sh "$NEW") > /dev/null 2> "$work/registry.err"; then
   fail "a registry other than image_registry was accepted"
 fi
 grep -q 'image_registry = "ghcr.io/imgr"' "$work/registry.err" || fail "registry mismatch not explained: $(cat "$work/registry.err")"
@@ -98,6 +98,6 @@ grep -q 'image_registry = "ghcr.io/imgr"' "$work/registry.err" || fail "registry
 echo "deploy-flow: images pushed elsewhere than image_registry are refused before any submission"
 
 fresh_state tag
-if (cd "$good_tree" && bash scripts/deploy/nomad-deploy.sh latest) > /dev/null 2>&1; then fail "tag 'latest' accepted"; fi
+if (cd "$good_tree" && bash deploy/scripts/nomad-deploy.sh latest) > /dev/null 2>&1; then fail "tag 'latest' accepted"; fi
 [ ! -s "$S/calls.log" ] || fail "something was submitted for tag 'latest'"
 echo "deploy-flow: a non-sha tag is refused before any submission"

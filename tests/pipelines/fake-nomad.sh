@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A stand-in for the `nomad` CLI, for tests/pipelines/deploy-flow.sh: it implements just the commands
-# scripts/deploy/nomad-deploy.sh uses, over a state directory, and logs every call. It models what matters
+# deploy/scripts/nomad-deploy.sh uses, over a state directory, and logs every call. It models what matters
 # to the deploy script and playbooks/deploy.yml (plan, var get): a submitted job with a new image becomes a new job version with a deployment; a
 # failed deployment is auto-reverted by "Nomad" (a further version with the old image); `job revert` makes a
 # new version with the image of the version it names. No change of image means no new version.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/deploy/check-public-image.sh, the "packages must be public" step of the CI/CD deploy, against a
+# deploy/scripts/check-public-image.sh, the "packages must be public" step of the CI/CD deploy, against a
 # stand-in registry speaking the token protocol (tests/pipelines/fake-registry.mjs): a public image passes,
 # a private one, an unknown tag and an unreachable registry fail with the reason.
 set -euo pipefail
@@ -12,7 +12,7 @@ for _ in $(seq 50); do [ -s "$out" ] && break; sleep 0.1; done
 port=$(cat "$out")
 fail() { echo "registry-access: FAIL: $*" >&2; exit 1; }
 export IMGR_REGISTRY_SCHEME=http
-check() { bash scripts/deploy/check-public-image.sh "$1" 2>&1; }
+check() { bash deploy/scripts/check-public-image.sh "$1" 2>&1; }
 
 check "127.0.0.1:$port/team/public:abc123" >/dev/null || fail "a public image was refused"
 msg=$(check "127.0.0.1:$port/team/private:abc123") && fail "a private image passed"

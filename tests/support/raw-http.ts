@@ -125,32 +125,7 @@ export function trickle(baseUrl: string, head: Buffer | string, rest: Buffer, ev
   );
 }
 
-export interface Part {
-  name: string;
-  filename?: string;
-  /** The part's Content-Type; `null` for none at all. */
-  contentType?: string | null;
-  body: Buffer | string;
-}
-
-export const BOUNDARY = 'imgr-hostile-boundary-7c1e';
-
-/** A multipart/form-data body (terminated unless told otherwise). */
-export function multipart(parts: Part[], options: { boundary?: string; terminate?: boolean } = {}): Buffer {
-  const boundary = options.boundary ?? BOUNDARY;
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const disposition = `form-data; name="${part.name}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
-    // A file part gets a Content-Type unless told otherwise; a text field none unless told.
-    const contentType = part.contentType === undefined && part.filename !== undefined ? 'application/octet-stream' : part.contentType;
-    const type = contentType ? `Content-Type: ${contentType}\r\n` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`, 'latin1'));
-    chunks.push(Buffer.isBuffer(part.body) ? part.body : Buffer.from(part.body, 'latin1'));
-    chunks.push(Buffer.from('\r\n'));
-  }
-  if (options.terminate !== false) chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return Buffer.concat(chunks);
-}
+export { BOUNDARY, multipart, type Part, partHead } from './multipart.mjs';
 
 /** The head of a request (request line and headers, blank line included). */
 export function requestHead(method: string, path: string, headers: Record<string, string | number>): string {

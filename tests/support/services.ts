@@ -1,19 +1,22 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createLogger } from '@imgr/core';
 import { createS3Storage } from '@imgr/core/adapters';
+import { type ImgrProcess, repoRoot, startImgr as startImgrProcess } from './imgr-process.mjs';
+import { testS3 } from './s3-buckets.mjs';
+
+export type { ImgrProcess } from './imgr-process.mjs';
+export { freePort } from './ports.mjs';
+export { repoRoot };
 
 /** Where the test services are, as scripts/test.d/30-integration.sh starts them. */
 export const services = {
   amqpUrl: process.env.IMGR_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/%2F',
-  s3Endpoint: process.env.IMGR_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:7480',
-  s3AccessKey: process.env.IMGR_TEST_S3_ACCESS_KEY ?? 'test',
-  s3SecretKey: process.env.IMGR_TEST_S3_SECRET_KEY ?? 'testsecret',
+  s3Endpoint: testS3.endpoint,
+  s3AccessKey: testS3.accessKey,
+  s3SecretKey: testS3.secretKey,
 };
 
-export const repoRoot = join(import.meta.dirname, '../..');
 export const fixtures = process.env.IMGR_FIXTURES ?? join(repoRoot, 'tests/fixtures/.cache');
 export const silentLogger = createLogger('silent');
 
@@ -68,16 +71,6 @@ export function imgrEnv(bucket: string, extra: Record<string, string> = {}): Rec
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -88,59 +81,16 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
   }
 }
 
-export interface ImgrProcess {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
 /**
  * Runs the built `imgr <role>` as a real process and waits until it is ready (storage and broker
  * reachable). `onLine` sees each line it writes to stdout from the very first one, before readiness.
  */
-export async function startImgr(
+export function startImgr(
   role: 'all' | 'api' | 'worker',
   env: Record<string, string>,
   onLine?: (line: string, child: ChildProcess) => void,
 ): Promise<ImgrProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'cli/dist/main.js'), role], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let partial = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    if (!onLine) return;
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line, child);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    // Ready, not only alive: the process listens before its bucket is prepared.
-    await waitFor(async () => child.exitCode === null && (await fetch(`${url}/health/ready`)).ok, 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`imgr ${role} did not start: ${output}`, { cause: error });
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return code;
-    },
-  };
+  return startImgrProcess(role, env, onLine ? { onLine } : {});
 }
 
 export async function uploadFile(baseUrl: string, bytes: Buffer, filename = 'photo.jpg', type = 'application/octet-stream') {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Continuous deployment of one commit to the Nomad cluster, used by .github/workflows/deploy.yml and
 # .gitlab-ci.yml (and by hand):
-#   scripts/deploy/nomad-deploy.sh <image-tag (git commit sha)>
+#   deploy/scripts/nomad-deploy.sh <image-tag (git commit sha)>
 # Every job is submitted with the deploy inputs file deploy/nomad/deploy.vars.hcl (-var-file, the same
 # file playbooks/deploy.yml submits) and, for imgr and imgr-sweep, -var image_tag=<sha>:
 # 1. submits the ingress job (a system job: HAProxy on every node; unchanged jobs are no-ops);
@@ -44,7 +44,7 @@ submit() { nomad job run -detach "-var-file=$inputs" "$@" >&2; }
 # The nodes pull without credentials: stop before submitting if the images are not public. Set
 # IMGR_REGISTRY_LOGIN_ON_NODES=1 once the nodes have their own registry login.
 if [ "${IMGR_REGISTRY_LOGIN_ON_NODES:-0}" != 1 ] && [[ "$tag" =~ ^[0-9a-f]{7,40}$ ]]; then
-  for name in imgr imgr-web; do scripts/deploy/check-public-image.sh "$registry/$name:$tag" || exit 2; done
+  for name in imgr imgr-web; do deploy/scripts/check-public-image.sh "$registry/$name:$tag" || exit 2; done
 fi
 
 job_json() { nomad job inspect -json "$job" 2>/dev/null | jq '.Job // .'; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that an image can be pulled without credentials, as the Nomad clients pull it (no registry login
 # is configured on the nodes: the packages must be public, deploy/README.md "Registry access"):
-#   scripts/deploy/check-public-image.sh <registry-host>/<repository>:<tag>
+#   deploy/scripts/check-public-image.sh <registry-host>/<repository>:<tag>
 # Follows the registry token protocol anonymously (a 401 names the token service; a public repository
 # hands out a pull token without credentials), then asks for the manifest. Exit 0 when it is there.
 set -euo pipefail
