@@ -1,7 +1,7 @@
 // The layers of docs/architecture.md, checked on every import of the workspaces' sources (tests
 // included): core knows no other workspace, api and worker know only core and never each other, cli
 // (the composition root) may use all three, and the web page takes nothing from the server but the
-// API's contract types (`import type`). No relative import leaves its workspace's src/.
+// API's contract types (`import type`) and the import-free core modules it shares (SHARED_WITH_WEB). No relative import leaves its workspace's src/.
 //   node --test tests/architecture/layers.test.mjs      (scripts/test.d/10-lint-build.sh runs it)
 // IMGR_LAYERS_ROOT: the checkout to check (default: this one).
 import assert from 'node:assert/strict';
@@ -20,6 +20,12 @@ const ALLOWED = {
   cli: { values: ['core', 'api', 'worker'], types: [] },
   web: { values: [], types: ['api'] },
 };
+
+/**
+ * Core modules free of imports that the page runs as they are (its build bundles them): one list of
+ * sizes and one limiter for server and page. core/src/web-shared.test.ts keeps them import-free.
+ */
+const SHARED_WITH_WEB = new Set(['core/src/variants.ts', 'core/src/limiter.ts']);
 
 function* sources(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -64,6 +70,7 @@ function violations() {
           if (to.outsideSrc) problems.push(`${where}: outside ${workspace}/src`);
           continue;
         }
+        if (workspace === 'web' && SHARED_WITH_WEB.has(relative(root, resolve(dirname(file), specifier)))) continue;
         if (!(to.workspace in ALLOWED) || to.outsideSrc === true) {
           problems.push(`${where}: outside the workspaces' sources`);
         } else if (!allowed.values.includes(to.workspace) && !(typeOnly && allowed.types.includes(to.workspace))) {

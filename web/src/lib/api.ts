@@ -8,8 +8,8 @@ export type Size = VariantName;
 export const LINK_KINDS = ['original', ...SIZES] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 
-/** Body of `201 POST /image`; the original API sends no `delete_token`. */
-export type UploadResponse = Omit<UploadResult, 'delete_token'> & Partial<Pick<UploadResult, 'delete_token'>>;
+/** Body of `201 POST /image`; the original API sends neither `delete_token` nor `expires_at`. */
+export type UploadResponse = Omit<UploadResult, 'delete_token' | 'expires_at'> & Partial<Pick<UploadResult, 'delete_token' | 'expires_at'>>;
 
 /** What `GET <endpoint>` tells about uploads; both fields are absent on the original API. */
 export interface ServerInfo {
