@@ -14,9 +14,10 @@ cd "$(dirname "$0")/../.."
 
 IMAGE=${IMGR_WEB_IMAGE:-imgr-web:test}
 work=$(mktemp -d)
-containers=()
+run_id=imgr-web-headers-$$
+# By name: start() runs in a $(...) subshell, so it cannot record what it started in a variable here.
 cleanup() {
-  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+  for suffix in same-origin other-origin bad; do docker rm -f "$run_id-$suffix" >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,7 +30,6 @@ start() {   # start <name> [docker run options...]: runs the image, prints its p
   shift
   cid=$(docker run -d --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges "$@" \
     -p 127.0.0.1::8080 --name "$name" "$IMAGE")
-  containers+=("$cid")
   port=$(docker port "$cid" 8080/tcp | head -1 | sed 's/.*://')
   for _ in $(seq 1 50); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/config.json" 2>/dev/null && { echo "$port"; return 0; }
@@ -51,7 +51,6 @@ expect() {   # expect <file> <name> <value> <what>
 }
 expect_status() { head -1 "$1" | grep -q " $2 " || fail "$3: status $(head -1 "$1" | tr -d '\r'), want $2"; }
 
-run_id=imgr-web-headers-$$
 port=$(start "$run_id-same-origin")
 base=http://127.0.0.1:$port
 
@@ -132,7 +131,6 @@ log "config.json with another API origin: https://api.example.test:8443 in conne
 printf '{"api": "/"}\n' > "$work/config-bad.json"
 chmod 644 "$work/config-bad.json"
 bad=$(docker run -d --read-only -v "$work/config-bad.json:/srv/www/config.json:ro" --name "$run_id-bad" "$IMAGE")
-containers+=("$bad")
 [ "$(docker wait "$bad")" != 0 ] || fail "a config.json without endpoint: the server kept running or exited 0"
 docker logs "$bad" 2>&1 | grep -q 'config.json: no "endpoint" string' || fail "a config.json without endpoint: no clear message"
 log "a config.json without endpoint stops the server at start with a clear message"
