@@ -2,9 +2,10 @@
 # Builds every image of deploy/docker unchanged with the engine's default builder (the classic one on the
 # build machines) and once more with BuildKit, prints the sizes and checks what the images promise without
 # running the stack:
-#   - size targets: imgr <= 200 MB, imgr-web <= 50 MB (MB = 10^6 bytes, as `docker image ls` counts);
+#   - size targets: imgr <= 200 MB, imgr-web <= 130 MB (MB = 10^6 bytes, as `docker image ls` counts; the web
+#     image is node (~100 MB stripped) + glibc + sirv + the page);
 #   - a non-root USER, a HEALTHCHECK, an init as entrypoint, OCI labels filled from the build args;
-#   - no shell in the imgr image; no credentials in any image's environment or history;
+#   - no shell in either image; no credentials in any image's environment or history;
 #   - the `npm ci` layers stay cached when only source code changes (rebuild of a context with one edit).
 # env: IMGR_IMAGE (imgr:test), IMGR_WEB_IMAGE (imgr-web:test), SKIP_CACHE_CHECK=1, SKIP_BUILDKIT=1, IMGR_TEST_OUT
 set -euo pipefail
@@ -43,11 +44,11 @@ size_of() { docker image inspect -f '{{.Size}}' "$1"; }
 imgr_size=$(size_of "$IMGR_IMAGE")
 web_size=$(size_of "$IMGR_WEB_IMAGE")
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
-echo "image sizes: $IMGR_IMAGE $(mb "$imgr_size") MB (target <= 200 MB), $IMGR_WEB_IMAGE $(mb "$web_size") MB (target <= 50 MB)"
+echo "image sizes: $IMGR_IMAGE $(mb "$imgr_size") MB (target <= 200 MB), $IMGR_WEB_IMAGE $(mb "$web_size") MB (target <= 130 MB)"
 docker image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^(REPOSITORY|${IMGR_IMAGE%%:*}|${IMGR_WEB_IMAGE%%:*}|node|busybox)" || true
 printf '{"imgr_bytes":%d,"web_bytes":%d}\n' "$imgr_size" "$web_size" > "$OUT/docker-image-sizes.json"
 [ "$imgr_size" -le 200000000 ] || fail "$IMGR_IMAGE is $imgr_size bytes, over 200 MB"
-[ "$web_size" -le 50000000 ] || fail "$IMGR_WEB_IMAGE is $web_size bytes, over 50 MB"
+[ "$web_size" -le 130000000 ] || fail "$IMGR_WEB_IMAGE is $web_size bytes, over 130 MB"
 
 for image in "$IMGR_IMAGE" "$IMGR_WEB_IMAGE"; do
   user=$(docker image inspect -f '{{.Config.User}}' "$image")
@@ -71,10 +72,12 @@ for image in "$IMGR_IMAGE" "$IMGR_WEB_IMAGE"; do
 done
 echo "build-images: both images non-root, health-checked, init as PID 1, labelled (revision $REVISION), no credentials" >&2
 
-# No shell at run time in the server image (the web image is BusyBox: its httpd is the only program used).
-if docker run --rm --entrypoint /bin/sh "$IMGR_IMAGE" -c true >/dev/null 2>&1; then
-  fail "$IMGR_IMAGE contains a usable /bin/sh"
-fi
+# No shell at run time in either image (node is the only program; tini starts it).
+for image in "$IMGR_IMAGE" "$IMGR_WEB_IMAGE"; do
+  if docker run --rm --entrypoint /bin/sh "$image" -c true >/dev/null 2>&1; then
+    fail "$image contains a usable /bin/sh"
+  fi
+done
 # The entrypoint works and the node binary is the pinned release.
 node_version=$(docker run --rm --read-only --entrypoint /usr/local/bin/node "$IMGR_IMAGE" -p process.version)
 want_node=v$(grep -oE '^FROM node:[0-9.]+' deploy/docker/imgr.Dockerfile | head -1 | grep -oE '[0-9.]+$')
@@ -83,7 +86,7 @@ want_node=v$(grep -oE '^FROM node:[0-9.]+' deploy/docker/imgr.Dockerfile | head 
 docker run --rm --read-only --entrypoint /usr/local/bin/node -w /app/core "$IMGR_IMAGE" \
   --input-type=module -e 'import sharp from "sharp"; const b = await sharp({create:{width:8,height:8,channels:3,background:"#000"}}).png().toBuffer(); if (b.length < 8) process.exit(1)' \
   || fail "sharp does not load in $IMGR_IMAGE"
-echo "build-images: no shell in $IMGR_IMAGE, node $node_version, sharp loads" >&2
+echo "build-images: no shell in $IMGR_IMAGE or $IMGR_WEB_IMAGE, node $node_version, sharp loads" >&2
 # What a vulnerability scanner needs to see the Debian libraries of the hand-assembled root.
 bash tests/docker/scanner-metadata.sh "$IMGR_IMAGE"
 

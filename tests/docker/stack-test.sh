@@ -111,7 +111,7 @@ haproxy -W -db -f "$work/haproxy.cfg" > "$OUT/docker-front-haproxy.log" 2>&1 &
 haproxy_pid=$!
 log "front: $front_source on 127.0.0.1:$FRONT_PORT"
 
-# Every container reports healthy through its own HEALTHCHECK (node fetch /health; busybox wget).
+# Every container reports healthy through its own HEALTHCHECK (node fetch /health; node fetch /config.json).
 deadline=$((SECONDS + 180))
 for c in "${containers[@]}"; do
   while :; do
@@ -134,10 +134,11 @@ done
 log "every process non-root (uids: imgr $(docker top "${containers[0]}" -eo pid,uid | awk 'END {print $2}'), web $(docker top "${containers[4]}" -eo pid,uid | awk 'END {print $2}'))"
 
 # Read-only root, writable /tmp, seen from inside (no shell in the imgr image: node does the writes).
-probe='const fs=require("node:fs"); try { fs.writeFileSync("/app/probe", "x"); process.exit(3) } catch (e) { if (e.code !== "EROFS") throw e } fs.writeFileSync("/tmp/probe", "x")'
-docker exec "${containers[0]}" /usr/local/bin/node -e "$probe" || fail "api: /app writable or /tmp not writable"
-docker exec "${containers[2]}" /usr/local/bin/node -e "$probe" || fail "worker: /app writable or /tmp not writable"
-if docker exec "${containers[4]}" /bin/touch /srv/www/probe 2>/dev/null; then fail "web: /srv/www is writable"; fi
+# probe <dir>: node code that fails unless <dir> is read-only and /tmp writable
+probe() { printf 'const fs=require("node:fs"); try { fs.writeFileSync("%s/probe", "x"); process.exit(3) } catch (e) { if (e.code !== "EROFS") throw e } fs.writeFileSync("/tmp/probe", "x")' "$1"; }
+docker exec "${containers[0]}" /usr/local/bin/node -e "$(probe /app)" || fail "api: /app writable or /tmp not writable"
+docker exec "${containers[2]}" /usr/local/bin/node -e "$(probe /app)" || fail "worker: /app writable or /tmp not writable"
+docker exec "${containers[4]}" /usr/local/bin/node -e "$(probe /srv/www)" || fail "web: /srv/www writable or /tmp not writable"
 
 # The web container alone: the page, the runtime config, the single-page-app fallback.
 curl -fsS "http://127.0.0.1:$WEB_PORT/" | grep -qi '<html' || fail "web: / is not the page"

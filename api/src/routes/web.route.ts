@@ -1,37 +1,18 @@
 import { join, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { HASHED_ASSET_CACHE_CONTROL, pageHeaders, REVALIDATE_CACHE_CONTROL } from '../page-headers.js';
 
 export const WEB_CONFIG_PATH = '/config.json';
-export const HASHED_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
-/**
- * The page runs only its own scripts and styles, talks only to this origin (single-machine mode serves the API
- * here), shows images from here, blobs (previews of picked files) and data: URLs, and cannot be framed.
- */
-export const PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob: data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { HASHED_ASSET_CACHE_CONTROL } from '../page-headers.js';
 
 interface HeaderTarget {
   header(name: string, value: string): unknown;
 }
 
-/** Headers of the HTML page itself (revalidated on every load so a new build is picked up at once). */
+/** Headers of the HTML page itself, the same table the web image's server sends (page-headers.ts). */
 export function setPageHeaders(response: HeaderTarget): void {
-  response.header('content-security-policy', PAGE_CSP);
-  response.header('referrer-policy', 'no-referrer');
-  response.header('x-content-type-options', 'nosniff');
-  response.header('x-frame-options', 'DENY');
-  response.header('cache-control', 'no-cache');
+  for (const [name, value] of Object.entries(pageHeaders())) response.header(name, value);
 }
 
 /** Single-machine mode: the built web page from the same origin, configured to call this very API. */
@@ -44,14 +25,14 @@ export async function registerWebRoutes(app: FastifyInstance, webDir: string): P
     preCompressed: true,
     cacheControl: false,
     setHeaders: (response, path) => {
-      // Files under assets/ carry a content hash in their name: a new build gets new names, so they never go stale.
+      // Files under assets/ carry a content hash in their name (see page-headers.ts).
       const hashed = path.startsWith(join(webDir, 'assets') + sep);
-      response.header('cache-control', hashed ? HASHED_ASSET_CACHE_CONTROL : 'no-cache');
+      response.header('cache-control', hashed ? HASHED_ASSET_CACHE_CONTROL : REVALIDATE_CACHE_CONTROL);
       if (path.endsWith('.html')) setPageHeaders(response);
     },
   });
   app.get(WEB_CONFIG_PATH, async (_request, reply) => {
-    reply.header('cache-control', 'no-cache');
+    reply.header('cache-control', REVALIDATE_CACHE_CONTROL);
     return { endpoint: '/' };
   });
 }
