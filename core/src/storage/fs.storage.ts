@@ -14,7 +14,8 @@ import {
 } from './storage.port.js';
 
 const DRIVER = 'fs-storage';
-const KEY_PATTERN = /^[a-z]+\/[A-Za-z0-9._-]+$/;
+// `<kind>/<id>`, or `<format>/<size>/<id>` for the WebP/AVIF copies (core/src/image/modern-formats.ts).
+const KEY_PATTERN = /^([a-z]+|(webp|avif)\/(big|medium|small|tiny))\/[A-Za-z0-9._-]+$/;
 
 export interface FsStorageOptions {
   /** Folder holding one sub-folder per key prefix, e.g. `./data`. */
@@ -104,6 +105,23 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
     }
   }
 
+  /** Every object under a folder, sub-folders included (S3 lists a prefix whole). */
+  async function* listFolder(folder: string): AsyncIterable<ListedObject> {
+    let names: string[];
+    try {
+      names = await readdir(join(root, folder));
+    } catch (error) {
+      if (isMissing(error)) return;
+      return wrap(error, 'list', `${folder}/`);
+    }
+    for (const name of names.sort()) {
+      if (name.endsWith('.meta.json') || name.endsWith('.tmp') || name.endsWith('.tmp.meta')) continue;
+      const stats = await stat(join(root, folder, name)).catch(() => null);
+      if (stats?.isDirectory()) yield* listFolder(`${folder}/${name}`);
+      else if (stats) yield { key: `${folder}/${name}`, lastModified: stats.mtime };
+    }
+  }
+
   return {
     name: DRIVER,
     async init() {
@@ -147,19 +165,7 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
       }
     },
     async *list(prefix: string): AsyncIterable<ListedObject> {
-      const folder = prefix.replace(/\/$/, '');
-      let names: string[];
-      try {
-        names = await readdir(join(root, folder));
-      } catch (error) {
-        if (isMissing(error)) return;
-        return wrap(error, 'list', prefix);
-      }
-      for (const name of names.sort()) {
-        if (name.endsWith('.meta.json') || name.endsWith('.tmp') || name.endsWith('.tmp.meta')) continue;
-        const stats = await stat(join(root, folder, name)).catch(() => null);
-        if (stats) yield { key: `${folder}/${name}`, lastModified: stats.mtime };
-      }
+      yield* listFolder(prefix.replace(/\/$/, ''));
     },
     async dispose() {},
   };

@@ -73,6 +73,15 @@ const BROKEN: Record<string, { breaks: string; change: Breakage }> = {
     breaks: 'lists by prefix',
     change: (inner) => ({ list: () => inner.list('') }),
   },
+  'refuses keys under a two-level prefix': {
+    breaks: 'stores and lists keys under a two-level prefix (the WebP/AVIF copies, `webp/<size>/<id>`)',
+    change: (inner) => ({
+      put: async (key, body, options) => {
+        if (key.split('/').length > 2) throw new Error(`invalid key ${key}`);
+        await inner.put(key, body, options);
+      },
+    }),
+  },
   'fails to delete a missing object': {
     breaks: 'deletes, and deleting a missing object is not an error',
     change: (inner) => ({

@@ -132,6 +132,18 @@ export const STORAGE_CHECKS: readonly StorageCheck[] = [
     },
   },
   {
+    name: 'stores and lists keys under a two-level prefix (the WebP/AVIF copies, `webp/<size>/<id>`)',
+    async run(store, id) {
+      await store.put(`webp/tiny/${id}`, Buffer.from('w'), { contentType: 'image/webp' });
+      expect((await store.readBuffer(`webp/tiny/${id}`))?.body.toString()).toBe('w');
+      const keys: string[] = [];
+      for await (const object of store.list('webp/')) keys.push(object.key);
+      expect(keys).toContain(`webp/tiny/${id}`);
+      await store.delete(`webp/tiny/${id}`);
+      expect(await store.head(`webp/tiny/${id}`)).toBeNull();
+    },
+  },
+  {
     name: 'deletes, and deleting a missing object is not an error',
     async run(store, id) {
       await store.delete(`tiny/${id}`);
