@@ -128,7 +128,7 @@ export function createImageService(options: ImageServiceOptions) {
     const key = objectKey('original', id);
     try {
       await queue.publish(
-        VARIANTS.map((variant) => ({ imageId: id, box: variant.box })),
+        VARIANTS.map((variant) => ({ imageId: id, box: variant.box, origin: 'upload' })),
         context,
       );
       metrics.publishes.inc({ result: 'confirmed' }, VARIANTS.length);

@@ -1,13 +1,5 @@
-import {
-  type Config,
-  createAmqpQueue,
-  createFsStorage,
-  createMemoryQueue,
-  createS3Storage,
-  type JobQueue,
-  type Logger,
-  type ObjectStore,
-} from '@imgr/core';
+import { type Config, createFsStorage, createMemoryQueue, createS3Storage, type JobQueue, type Logger, type ObjectStore } from '@imgr/core';
+import { createAmqpQueue } from '@imgr/core/amqp';
 
 /** The one place where configuration picks the storage adapter. */
 export function storageFromConfig(config: Config): ObjectStore {

@@ -9,8 +9,6 @@ export * from './image/metadata-strip.js';
 export * from './limiter.js';
 export * from './logger.js';
 export * from './metrics.js';
-export * from './queue/amqp.queue.js';
-export * from './queue/celery-message.js';
 export * from './queue/memory.queue.js';
 export * from './queue/queue.port.js';
 export * from './queue/traced.queue.js';

@@ -9,9 +9,6 @@ export const VARIANTS = [
 export type VariantName = (typeof VARIANTS)[number]['name'];
 export type ImageKind = 'original' | VariantName;
 
-/** Celery tasks may carry this size for "original": the original worker treats it as a no-op. */
-export const ORIGINAL_SIZE = 10_000_000;
-
 export function variantForBox(box: number): (typeof VARIANTS)[number] | undefined {
   return VARIANTS.find((variant) => variant.box === box);
 }

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { createAmqpQueue, PermanentJobError, RESIZE_TASK } from '@imgr/core';
+import { PermanentJobError } from '@imgr/core';
+import { createAmqpQueue, RESIZE_TASK } from '@imgr/core/amqp';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { capturedHeaders, expectCapturedShape } from '../../core/src/queue/amqp/test-celery-message.js';
 import { testQueue } from '../../core/src/queue/queue.contract.js';
-import { expectCapturedShape } from '../../core/src/queue/test-celery-message.js';
 import { services, silentLogger, waitFor } from '../support/services.js';
 
 const suffix = Date.now().toString(36);
@@ -40,7 +41,7 @@ describe('AMQP queue on a real RabbitMQ', () => {
     const names = queueNames('wire');
     const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, ...names });
     await queue.init();
-    await queue.publish([{ imageId: 'AbCd1234', box: 1024 }]);
+    await queue.publish([{ imageId: 'AbCd1234', box: 1024, origin: 'upload' }]);
     const connection = await amqp.connect(services.amqpUrl);
     const channel = await connection.createChannel();
     const message = await channel.get(names.queue, { noAck: true });
@@ -79,8 +80,8 @@ describe('AMQP queue on a real RabbitMQ', () => {
     channel.sendToQueue(names.queue, Buffer.from('not json'), { headers: { task: RESIZE_TASK } });
     await channel.waitForConfirms();
     await queue.publish([
-      { imageId: 'Corrupt1', box: 128 },
-      { imageId: 'GoodOne1', box: 128 },
+      { imageId: 'Corrupt1', box: 128, origin: 'upload' },
+      { imageId: 'GoodOne1', box: 128, origin: 'upload' },
     ]);
     await waitFor(async () => handled.includes('GoodOne1'));
     const dead = await waitFor(async () => ((await channel.checkQueue(names.deadLetterQueue)).messageCount === 3 ? true : undefined));
@@ -96,11 +97,42 @@ describe('AMQP queue on a real RabbitMQ', () => {
     await queue.dispose();
   });
 
+  it('acknowledges without a handler the original backend\'s "original" size 10000000, and says who sent each task', async () => {
+    const names = queueNames('quirk');
+    const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, ...names });
+    await queue.init();
+    const handled: { box: number; origin: string }[] = [];
+    await queue.consume(
+      async (job) => {
+        handled.push({ box: job.box, origin: job.origin });
+      },
+      { prefetch: 2 },
+    );
+    const connection = await amqp.connect(services.amqpUrl);
+    const channel = await connection.createConfirmChannel();
+    // As the original backend sends them: no imgr header at all.
+    for (const size of [10_000_000, 256]) {
+      const body = JSON.stringify([[], { key: 'Quirk001', size }, { callbacks: null, errbacks: null, chain: null, chord: null }]);
+      channel.sendToQueue(names.queue, Buffer.from(body), { headers: { ...capturedHeaders, task: RESIZE_TASK } });
+    }
+    await channel.waitForConfirms();
+    await queue.publish([{ imageId: 'Quirk001', box: 128, origin: 'sweep' }]);
+    await waitFor(async () => handled.length === 2 || undefined);
+    await waitFor(async () => (await channel.checkQueue(names.queue)).messageCount === 0 || undefined);
+    expect(handled.sort((a, b) => a.box - b.box)).toEqual([
+      { box: 128, origin: 'sweep' },
+      { box: 256, origin: 'external' },
+    ]);
+    expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(0);
+    await connection.close();
+    await queue.dispose();
+  });
+
   it('counts a delivery lost with its worker, and not a transient failure', async () => {
     const names = queueNames('lost');
     const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 3000, logger: silentLogger, redeliveryDelayMs: 50, ...names });
     await queue.init();
-    await queue.publish([{ imageId: 'Lost0001', box: 128 }]);
+    await queue.publish([{ imageId: 'Lost0001', box: 128, origin: 'upload' }]);
     // A worker that dies holding the message: it takes it and its connection goes away unanswered.
     const dying = await amqp.connect(services.amqpUrl);
     const channel = await dying.createChannel();
@@ -138,12 +170,12 @@ describe('AMQP queue on a real RabbitMQ', () => {
       },
       { prefetch: 2 },
     );
-    await queue.publish([{ imageId: 'Before01', box: 128 }]);
+    await queue.publish([{ imageId: 'Before01', box: 128, origin: 'upload' }]);
     await waitFor(async () => handled.includes('Before01'));
     execFileSync('rabbitmqctl', ['close_all_connections', 'imgr integration test'], { stdio: 'ignore' });
     const published = await waitFor(
       async () => {
-        await queue.publish([{ imageId: 'After001', box: 128 }]);
+        await queue.publish([{ imageId: 'After001', box: 128, origin: 'upload' }]);
         return true;
       },
       20_000,
@@ -157,7 +189,10 @@ describe('AMQP queue on a real RabbitMQ', () => {
   it('fails a publish within its bound when the broker is unreachable', async () => {
     const queue = createAmqpQueue({ url: 'amqp://guest:guest@127.0.0.1:1/', publishTimeoutMs: 1000, logger: silentLogger });
     const started = Date.now();
-    await expect(queue.publish([{ imageId: 'AbCd1234', box: 128 }])).rejects.toMatchObject({ name: 'DependencyError', retryable: true });
+    await expect(queue.publish([{ imageId: 'AbCd1234', box: 128, origin: 'upload' }])).rejects.toMatchObject({
+      name: 'DependencyError',
+      retryable: true,
+    });
     expect(Date.now() - started).toBeLessThan(3000);
     await queue.dispose();
   });

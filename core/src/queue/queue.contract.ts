@@ -45,8 +45,8 @@ export function testQueue(label: string, factory: () => Promise<JobQueue> | JobQ
     it('delivers every published job once it is confirmed, with its context', async () => {
       await queue.publish(
         [
-          { imageId: 'AAAA0001', box: 1024 },
-          { imageId: 'AAAA0001', box: 512 },
+          { imageId: 'AAAA0001', box: 1024, origin: 'upload' },
+          { imageId: 'AAAA0001', box: 512, origin: 'upload' },
         ],
         { requestId: 'req-42' },
       );
@@ -58,15 +58,15 @@ export function testQueue(label: string, factory: () => Promise<JobQueue> | JobQ
     });
 
     it('redelivers a job whose handler failed transiently', async () => {
-      await queue.publish([{ imageId: 'TTTT0001', box: 256 }]);
+      await queue.publish([{ imageId: 'TTTT0001', box: 256, origin: 'upload' }]);
       await waitFor(() => seen.some((job) => job.imageId === 'TTTT0001'));
       expect(failOnce.has('TTTT0001')).toBe(true);
       expect(seen.find((job) => job.imageId === 'TTTT0001')?.redelivered).toBe(true);
     });
 
     it('does not deliver a permanently failing job again', async () => {
-      await queue.publish([{ imageId: 'PPPP0001', box: 128 }]);
-      await queue.publish([{ imageId: 'AAAA0002', box: 128 }]);
+      await queue.publish([{ imageId: 'PPPP0001', box: 128, origin: 'upload' }]);
+      await queue.publish([{ imageId: 'AAAA0002', box: 128, origin: 'upload' }]);
       await waitFor(() => seen.some((job) => job.imageId === 'AAAA0002'));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(seen.some((job) => job.imageId === 'PPPP0001')).toBe(false);
@@ -74,7 +74,7 @@ export function testQueue(label: string, factory: () => Promise<JobQueue> | JobQ
 
     it('stops consuming: later jobs stay queued', async () => {
       await queue.stopConsuming();
-      await queue.publish([{ imageId: 'AAAA0003', box: 128 }]);
+      await queue.publish([{ imageId: 'AAAA0003', box: 128, origin: 'upload' }]);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(seen.some((job) => job.imageId === 'AAAA0003')).toBe(false);
       expect(await queue.depth()).toBeGreaterThanOrEqual(1);
