@@ -118,11 +118,13 @@ export function createAmqpConnection(options: AmqpConnectionOptions): AmqpConnec
     publisher: async () => (await current()).publisher,
     async send(queue, content, properties) {
       const publisher = (await current()).publisher;
-      await new Promise<void>((resolve, reject) => {
+      const confirmed = new Promise<void>((resolve, reject) => {
         publisher.sendToQueue(queue, content, properties, (error: unknown) =>
           error ? reject(new DependencyError('queue', `[${DRIVER}] broker refused the message`, true, { cause: error })) : resolve(),
         );
       });
+      // Bounded: a blocked or half-started broker must not hold a consumer's handback or a dead letter forever.
+      await withTimeout(confirmed, options.timeoutMs, 'confirm');
     },
     async close() {
       closed = true;

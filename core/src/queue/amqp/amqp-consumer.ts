@@ -140,6 +140,15 @@ export function createAmqpConsumer(options: AmqpConsumerOptions): AmqpConsumer {
   async function open(): Promise<void> {
     const channel = await (await options.connection.model()).createChannel();
     channel.on('error', (error: Error) => log.warn({ err: error.message }, 'consume channel error'));
+    // The channel, not only the connection, is watched: a broker still booting can close it while it
+    // opens, or right after; consuming then starts again instead of resting on a dead channel.
+    let channelClosed = false;
+    channel.on('close', () => {
+      channelClosed = true;
+      if (consuming?.channel !== channel) return;
+      consuming = undefined;
+      scheduleRestart();
+    });
     await channel.prefetch(options.prefetch);
     const reply = await channel.consume(
       options.queue,
@@ -148,6 +157,7 @@ export function createAmqpConsumer(options: AmqpConsumerOptions): AmqpConsumer {
       { noAck: false },
     );
     if (stopped) return void (await channel.close().catch(() => undefined)); // stopped while opening
+    if (channelClosed) throw new Error('consume channel closed while opening');
     consuming = { channel, tag: reply.consumerTag };
     attempt = 0;
     log.info({ queue: options.queue, prefetch: options.prefetch }, 'consuming');
