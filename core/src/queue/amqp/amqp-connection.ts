@@ -55,16 +55,21 @@ function unreachable(error: unknown): DependencyError {
     : new DependencyError('queue', `[${DRIVER}] cannot reach the broker: ${errorMessage(error)}`, true, { cause: error });
 }
 
-async function openLink(options: AmqpConnectionOptions, log: Logger): Promise<Link> {
+async function openLink(options: AmqpConnectionOptions, log: Logger, onClose: () => void): Promise<Link> {
   const model = await amqp.connect(withHeartbeat(options.url), {
     timeout: options.timeoutMs,
     clientProperties: { connection_name: `imgr ${process.pid}` },
   });
+  // Watched from the first moment: a close that comes while the link is still being set up (a broker
+  // booting or stopping) must not leave a dead connection in use.
+  model.on('close', onClose);
   model.on('error', (error: Error) => log.warn({ err: error.message }, 'broker connection error'));
   model.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked publishing (resource alarm)'));
   try {
     const publisher = await model.createConfirmChannel();
     publisher.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
+    // Publishing needs this channel: once it is gone, the whole link is, and the next call opens a new one.
+    publisher.on('close', () => void model.close().catch(() => undefined));
     // As Celery declares `celery`: durable, no arguments (others would fail its declaration).
     for (const queue of options.queues) await publisher.assertQueue(queue, { durable: true });
     return { model, publisher };
@@ -93,22 +98,16 @@ export function createAmqpConnection(options: AmqpConnectionOptions): AmqpConnec
   function current(): Promise<Link> {
     if (closed) return Promise.reject(new DependencyError('queue', `[${DRIVER}] disposed`, false));
     if (link) return link;
-    const attempt = openLink(options, log);
-    const bounded: Promise<Link> = withTimeout(attempt, options.timeoutMs, 'connect').then(
-      (opened) => {
-        opened.model.on('close', () => lost(bounded));
-        return opened;
-      },
-      (error: unknown) => {
-        if (link === bounded) link = undefined;
-        // A connection that completes after its deadline is closed, not leaked.
-        attempt.then(
-          (late) => late.model.close().catch(() => undefined),
-          () => undefined,
-        );
-        throw unreachable(error);
-      },
-    );
+    const attempt = openLink(options, log, () => lost(bounded));
+    const bounded: Promise<Link> = withTimeout(attempt, options.timeoutMs, 'connect').catch((error: unknown) => {
+      if (link === bounded) link = undefined;
+      // A connection that completes after its deadline is closed, not leaked.
+      attempt.then(
+        (late) => late.model.close().catch(() => undefined),
+        () => undefined,
+      );
+      throw unreachable(error);
+    });
     link = bounded;
     return bounded;
   }

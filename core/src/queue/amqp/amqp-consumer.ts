@@ -2,7 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { errorMessage, PermanentJobError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { JobHandler } from '../queue.port.js';
-import type { AmqpConnection } from './amqp-connection.js';
+import { type AmqpConnection, withTimeout } from './amqp-connection.js';
 import { decodeCeleryTask, ORIGINAL_SIZE } from './celery-message.js';
 
 /**
@@ -23,6 +23,8 @@ export interface AmqpConsumerOptions {
   handler: JobHandler;
   /** Unacknowledged messages the broker may push to this consumer. */
   prefetch: number;
+  /** Bound on opening the consume channel, so a broker that accepts and never answers cannot stall restarts. */
+  openTimeoutMs: number;
   logger: Logger;
 }
 
@@ -137,7 +139,22 @@ export function createAmqpConsumer(options: AmqpConsumerOptions): AmqpConsumer {
     inFlight.add(task);
   };
 
-  async function open(): Promise<void> {
+  /** Given up on: an attempt past its deadline closes whatever channel it still opens. */
+  interface Opening {
+    abandoned: boolean;
+  }
+
+  /** The broker cancelled the consumer (its queue went away or moved) but kept the channel: start again. */
+  const cancelled = (channel: Channel): void => {
+    log.warn({ queue: options.queue }, 'consumer cancelled by the broker');
+    if (consuming?.channel !== channel) return;
+    consuming = undefined;
+    // Handlers still running answer on this channel: close it once they are done.
+    void Promise.allSettled([...inFlight]).then(() => channel.close().catch(() => undefined));
+    scheduleRestart();
+  };
+
+  async function open(opening: Opening): Promise<void> {
     const channel = await (await options.connection.model()).createChannel();
     channel.on('error', (error: Error) => log.warn({ err: error.message }, 'consume channel error'));
     // The channel, not only the connection, is watched: a broker still booting can close it while it
@@ -150,13 +167,11 @@ export function createAmqpConsumer(options: AmqpConsumerOptions): AmqpConsumer {
       scheduleRestart();
     });
     await channel.prefetch(options.prefetch);
-    const reply = await channel.consume(
-      options.queue,
-      // null: consumer cancelled by the broker; the connection's close handler starts again.
-      (message) => message && track(channel, message),
-      { noAck: false },
-    );
-    if (stopped) return void (await channel.close().catch(() => undefined)); // stopped while opening
+    const reply = await channel.consume(options.queue, (message) => (message ? track(channel, message) : cancelled(channel)), {
+      noAck: false,
+    });
+    // Stopped or given up on while opening: a consumer nobody tracks would hold its prefetched messages.
+    if (stopped || opening.abandoned) return void (await channel.close().catch(() => undefined));
     if (channelClosed) throw new Error('consume channel closed while opening');
     consuming = { channel, tag: reply.consumerTag };
     attempt = 0;
@@ -166,9 +181,17 @@ export function createAmqpConsumer(options: AmqpConsumerOptions): AmqpConsumer {
   /** One consumer per process: a start while one runs or opens has nothing to do. */
   function start(): Promise<void> {
     if (stopped || consuming) return Promise.resolve();
-    starting ??= open().finally(() => {
-      starting = undefined;
-    });
+    if (!starting) {
+      const opening: Opening = { abandoned: false };
+      starting = withTimeout(open(opening), options.openTimeoutMs, 'start consuming')
+        .catch((error: unknown) => {
+          opening.abandoned = true;
+          throw error;
+        })
+        .finally(() => {
+          starting = undefined;
+        });
+    }
     return starting;
   }
 

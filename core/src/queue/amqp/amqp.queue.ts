@@ -74,6 +74,7 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
         redeliveryDelayMs: options.redeliveryDelayMs ?? 1000,
         handler,
         prefetch: consumeOptions.prefetch,
+        openTimeoutMs: timeoutMs,
         logger,
       });
       await consumer.start();
