@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { PermanentJobError } from '@imgr/core';
 import { createAmqpQueue, RESIZE_TASK } from '@imgr/core/amqp';
 import amqp from 'amqplib';
@@ -33,6 +34,62 @@ afterAll(async () => {
   for (const name of created) await channel.deleteQueue(name).catch(() => undefined);
   await connection.close();
 });
+
+/**
+ * A TCP relay of the test's own in front of the shared broker: it can drop its connections, as a
+ * broker going down does, and refuse new ones for a while, as a broker still booting does, without
+ * disturbing anyone else's connections.
+ */
+async function brokerRelay() {
+  const target = new URL(services.amqpUrl);
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = connect(Number(target.port || 5672), target.hostname);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(from);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(services.amqpUrl);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: url.toString(),
+    /** Closes every relayed connection at once; with `refuse`, new ones are closed as they come. */
+    drop(refuse: boolean) {
+      refusing = refuse;
+      for (const socket of sockets) socket.destroy();
+    },
+    accept() {
+      refusing = false;
+    },
+    async close() {
+      this.drop(true);
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** How many consumers the broker counts on a queue, asked on a connection of the test's own. */
+async function consumerCount(queue: string): Promise<number> {
+  const connection = await amqp.connect(services.amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).consumerCount;
+  } finally {
+    await connection.close();
+  }
+}
 
 testQueue('RabbitMQ', () => amqpQueue('contract'));
 
@@ -183,6 +240,74 @@ describe('AMQP queue on a real RabbitMQ', () => {
     );
     expect(published).toBe(true);
     await waitFor(async () => handled.includes('After001'), 20_000);
+    await queue.dispose();
+  });
+
+  it('consumes again, with exactly one consumer, after losses that come while a reconnect is pending', async () => {
+    const relay = await brokerRelay();
+    const names = queueNames('flapping');
+    const queue = createAmqpQueue({ url: relay.url, publishTimeoutMs: 2000, logger: silentLogger, redeliveryDelayMs: 50, ...names });
+    await queue.init();
+    const handled: string[] = [];
+    await queue.consume(
+      async (job) => {
+        handled.push(job.imageId);
+      },
+      { prefetch: 2 },
+    );
+    await waitFor(async () => (await consumerCount(names.queue)) === 1);
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A broker that goes away, refuses a while, comes back and goes away again at once, several
+    // times: each loss lands while the consumer's restart from the one before is still pending.
+    for (const downMs of [300, 50, 700, 0, 1200]) {
+      relay.drop(true);
+      await pause(downMs);
+      relay.accept();
+      // Whatever opens first (the consumer's restart, a publish) is dropped while it opens.
+      await waitFor(async () => (await queue.depth()) !== undefined, 10_000, 20).catch(() => undefined);
+    }
+    // Last, from a consumer back in place, an outage long enough for its restarts to fail: nothing
+    // but its own retries brings it back.
+    await waitFor(async () => (await consumerCount(names.queue)) === 1, 20_000);
+    relay.drop(true);
+    await pause(1500);
+    relay.accept();
+    await waitFor(
+      async () => {
+        await queue.publish([{ imageId: 'After002', box: 128, origin: 'upload' }]);
+        return true;
+      },
+      20_000,
+      200,
+    );
+    await waitFor(async () => handled.includes('After002'), 20_000);
+    // One consumer, not an orphan beside it: the broker would hold prefetched messages on the orphan.
+    expect(await consumerCount(names.queue)).toBe(1);
+    await queue.dispose();
+    await relay.close();
+  });
+
+  it('consumes again after the broker cancels its consumer and keeps the channel open', async () => {
+    const names = queueNames('cancelled');
+    const queue = createAmqpQueue({ url: services.amqpUrl, publishTimeoutMs: 2000, logger: silentLogger, ...names });
+    await queue.init();
+    const handled: string[] = [];
+    await queue.consume(
+      async (job) => {
+        handled.push(job.imageId);
+      },
+      { prefetch: 2 },
+    );
+    await waitFor(async () => (await consumerCount(names.queue)) === 1);
+    // Deleting the queue is what makes RabbitMQ cancel a consumer without closing its channel.
+    const connection = await amqp.connect(services.amqpUrl);
+    const channel = await connection.createChannel();
+    await channel.deleteQueue(names.queue);
+    await channel.assertQueue(names.queue, { durable: true });
+    await connection.close();
+    await queue.publish([{ imageId: 'Cancel01', box: 128, origin: 'upload' }]);
+    await waitFor(async () => handled.includes('Cancel01'), 20_000);
+    expect(await consumerCount(names.queue)).toBe(1);
     await queue.dispose();
   });
 
