@@ -130,7 +130,7 @@ describe('API', () => {
         delete_token: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
         expires_at: null,
       });
-      expect(queue.published).toEqual([1024, 512, 256, 128].map((box) => ({ imageId: body.id, box })));
+      expect(queue.published).toEqual([1024, 512, 256, 128].map((box) => ({ imageId: body.id, box, origin: 'upload' })));
       const stored = await storage.readBuffer(`original/${body.id}`);
       expect(stored?.body.equals(jpeg)).toBe(true);
       // The detected type is stored, not the client's claim.

@@ -136,7 +136,7 @@ export function createImageService(options: ImageServiceOptions) {
     }
     try {
       await queue.publish(
-        VARIANTS.map((variant) => ({ imageId: id, box: variant.box })),
+        VARIANTS.map((variant) => ({ imageId: id, box: variant.box, origin: 'upload' })),
         context,
       );
       metrics.publishes.inc({ result: 'confirmed' }, VARIANTS.length);

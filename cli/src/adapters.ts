@@ -1,5 +1,6 @@
-import { type Config, createAmqpQueue, type JobQueue, type Logger, type ObjectStore } from '@imgr/core';
+import type { Config, JobQueue, Logger, ObjectStore } from '@imgr/core';
 import { createFsStorage, createMemoryQueue, createS3Storage } from '@imgr/core/adapters';
+import { createAmqpQueue } from '@imgr/core/amqp';
 
 /** The one place where configuration picks the storage adapter. */
 export function storageFromConfig(config: Config): ObjectStore {

@@ -48,7 +48,7 @@ export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:$IMGR_FAILURE_RGW_PORT IMGR_TEST_S
 touch "$IMGR_TEST_OUT/failure-suite.jsonl"
 lines_before=$(wc -l <"$IMGR_TEST_OUT/failure-suite.jsonl")
 status=0
-timeout --kill-after=10 540 npx vitest run --config tests/failure/vitest.config.ts || status=$?
+timeout --kill-after=10 540 npx vitest run --config tests/failure/vitest.config.ts ${IMGR_FAILURE_ONLY:-} || status=$?
 
 echo "failure suite figures (also in $IMGR_TEST_OUT/failure-suite.jsonl):"
 tail -n +"$((lines_before + 1))" "$IMGR_TEST_OUT/failure-suite.jsonl"

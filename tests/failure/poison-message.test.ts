@@ -4,6 +4,7 @@
 // lost deliveries each of its tasks must sit in the dead-letter queue with its reason, its status must
 // say failed, and the other uploads, made meanwhile, must all get their four sizes.
 import type { ChildProcess } from 'node:child_process';
+import { DEAD_LETTER_QUEUE, LOST_DELIVERIES_HEADER, REASON_HEADER } from '@imgr/core/amqp';
 import amqp from 'amqplib';
 import { afterAll, expect, it } from 'vitest';
 import { services, waitFor } from '../support/services.js';
@@ -24,7 +25,6 @@ import {
 
 const MAX_LOST_DELIVERIES = 3;
 const UPLOADS = 24;
-const DEAD_LETTER_QUEUE = 'imgr.dead-letter';
 const bucket = bucketFor('poison');
 const procs = processes();
 
@@ -51,7 +51,7 @@ async function drainDeadLetters(): Promise<DeadLetter[]> {
       if (!message) return letters;
       const kwargs = (JSON.parse(message.content.toString('utf8')) as [unknown, { key: string; size: number }])[1];
       const headers = message.properties.headers ?? {};
-      letters.push({ ...kwargs, reason: headers['x-imgr-reason'], lostDeliveries: headers['x-imgr-lost-deliveries'] });
+      letters.push({ ...kwargs, reason: headers[REASON_HEADER], lostDeliveries: headers[LOST_DELIVERIES_HEADER] });
     }
   } finally {
     await connection.close();

@@ -16,6 +16,7 @@ import { createResizeService } from './resize.service.js';
 const job = (imageId: string, box: number): ReceivedJob => ({
   imageId,
   box,
+  origin: 'external',
   taskId: 't',
   redelivered: false,
   lostDeliveries: 0,
@@ -120,12 +121,6 @@ describe('resize service', () => {
     expect(tasks).toMatch(/imgr_tasks_total\{[^}]*result="ok"[^}]*\} 5$/m);
   });
 
-  it('treats the original "size" 10000000 as a no-op', async () => {
-    const { storage, service } = setup();
-    await service.handle(job('AbCd1234', 10_000_000));
-    expect(storage.size).toBe(0);
-  });
-
   it('fails permanently for an unknown size, a missing original and a corrupt image, recording the failure', async () => {
     const { storage, service, metrics } = setup();
     await expect(service.handle(job('AbCd1234', 300))).rejects.toMatchObject({ reason: 'unknown-size' });
@@ -215,7 +210,7 @@ describe('resize service while draining', () => {
 });
 
 describe('resize service across workers', () => {
-  const uploadJob = (imageId: string, box: number): ReceivedJob => ({ ...job(imageId, box), context: { requestId: 'req-1' } });
+  const uploadJob = (imageId: string, box: number): ReceivedJob => ({ ...job(imageId, box), origin: 'upload' });
 
   it("acknowledges without work a fresh upload's task whose sizes another worker already made", async () => {
     const storage = createMemoryStorage();
@@ -249,7 +244,7 @@ describe('resize service across workers', () => {
     await storage.delete('small/AbCd1234');
     await service.handle(uploadJob('AbCd1234', 256));
     expect(await storage.head('small/AbCd1234')).toBeNull(); // the upload's own late task trusts the memory
-    await service.handle(job('AbCd1234', 256)); // the sweep's task (no request id) checks storage
+    await service.handle({ ...job('AbCd1234', 256), origin: 'sweep' }); // the sweep's task checks storage
     expect(await storage.head('small/AbCd1234')).not.toBeNull();
   });
 });

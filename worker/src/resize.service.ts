@@ -9,7 +9,6 @@ import {
   type Logger,
   type Metrics,
   type ObjectStore,
-  ORIGINAL_SIZE,
   objectKey,
   PermanentJobError,
   type ReceivedJob,
@@ -59,10 +58,10 @@ const REMEMBERED_IMAGES = 4096;
  * tasks for sizes already made are acknowledged without work, and tasks for the same image that
  * arrive together share one render.
  *
- * A task the API published for an upload it just stored (it carries the API's request id), on its
- * first delivery, finds either none of its sizes or all of them (another worker wrote the four
- * together): one HEAD of its own size tells which, while the original is already being fetched.
- * Other first deliveries (the sweep, a Celery producer) ask for all four sizes while fetching; a
+ * A task the API published for an upload it just stored (origin `upload`), on its first delivery,
+ * finds either none of its sizes or all of them (another worker wrote the four together): one HEAD
+ * of its own size tells which, while the original is already being fetched. Other first deliveries
+ * (origin `sweep`, or `external`: a Celery producer) ask for all four sizes while fetching; a
  * redelivered message asks first, as the original may not be needed at all. Later tasks of an upload
  * this worker has just finished need no storage at all.
  */
@@ -164,7 +163,6 @@ export function createResizeService(options: ResizeServiceOptions) {
   }
 
   async function handle(job: ReceivedJob): Promise<void> {
-    if (job.box === ORIGINAL_SIZE) return; // the original backend's "original" size: nothing to make
     const variant = variantForBox(job.box);
     if (!variant) {
       throw new PermanentJobError('unknown-size', `size ${job.box} is none of ${VARIANTS.map((v) => v.box).join(', ')}`);
@@ -176,7 +174,7 @@ export function createResizeService(options: ResizeServiceOptions) {
     let run = inFlight.get(job.imageId);
     // Only an upload's own tasks trust the memory of finished images: a sweep re-enqueues an image
     // because storage lacks sizes, whatever this worker made before.
-    const freshUpload = !job.redelivered && job.context.requestId !== undefined;
+    const freshUpload = !job.redelivered && job.origin === 'upload';
     if (!run && freshUpload && finished.has(job.imageId)) run = Promise.resolve(0);
     if (!run) {
       // Timed here, by the task that starts the render: the image's other tasks share it.

@@ -25,12 +25,12 @@ describe('sweepMissingVariants', () => {
     const report = await sweepMissingVariants({ storage, queue, logger: createLogger('silent'), minAgeMs: 60_000, now: later });
     expect(report).toEqual({ originals: 4, complete: 1, tooRecent: 0, failed: 1, requeued: 2, tasks: 6, expired: 0 });
     expect(published).toEqual([
-      { imageId: 'HalfDone', box: 256 },
-      { imageId: 'HalfDone', box: 128 },
-      { imageId: 'NoneYet1', box: 1024 },
-      { imageId: 'NoneYet1', box: 512 },
-      { imageId: 'NoneYet1', box: 256 },
-      { imageId: 'NoneYet1', box: 128 },
+      { imageId: 'HalfDone', box: 256, origin: 'sweep' },
+      { imageId: 'HalfDone', box: 128, origin: 'sweep' },
+      { imageId: 'NoneYet1', box: 1024, origin: 'sweep' },
+      { imageId: 'NoneYet1', box: 512, origin: 'sweep' },
+      { imageId: 'NoneYet1', box: 256, origin: 'sweep' },
+      { imageId: 'NoneYet1', box: 128, origin: 'sweep' },
     ]);
 
     const now = await sweepMissingVariants({ storage, queue, logger: createLogger('silent'), minAgeMs: 60_000 });

@@ -57,7 +57,7 @@ export async function sweepMissingVariants(options: SweepOptions): Promise<Sweep
       report.tooRecent++;
     } else {
       try {
-        await options.queue.publish(missing.map((variant) => ({ imageId: id, box: variant.box })));
+        await options.queue.publish(missing.map((variant) => ({ imageId: id, box: variant.box, origin: 'sweep' })));
         report.requeued++;
         report.tasks += missing.length;
         log.info({ id, sizes: missing.map((variant) => variant.name) }, 'missing variants re-enqueued');

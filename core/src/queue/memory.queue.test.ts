@@ -14,7 +14,7 @@ describe('in-process queue', () => {
       },
       { prefetch: 1 },
     );
-    await queue.publish([{ imageId: 'AbCd1234', box: 128 }]);
+    await queue.publish([{ imageId: 'AbCd1234', box: 128, origin: 'upload' }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(queue.deadLetters).toEqual([expect.objectContaining({ reason: 'corrupt-image', message: 'cannot decode' })]);
     await queue.dispose();
@@ -33,7 +33,7 @@ describe('in-process queue', () => {
       },
       { prefetch: 2 },
     );
-    await queue.publish(Array.from({ length: 6 }, (_, i) => ({ imageId: `AbCd123${i}`, box: 128 })));
+    await queue.publish(Array.from({ length: 6 }, (_, i) => ({ imageId: `AbCd123${i}`, box: 128, origin: 'upload' })));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(peak).toBe(2);
     await queue.dispose();

@@ -47,6 +47,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): JobQueue & 
 
   return {
     name: 'memory-queue',
+    messaging: { system: 'imgr-memory', destination: 'in-process' },
     deadLetters,
     async init() {},
     async check() {},

@@ -1,7 +1,14 @@
+/**
+ * Who asked for a job: an API for an upload it just stored, the sweep for an image it found
+ * incomplete, or another producer on the same queue (the original Celery backend).
+ */
+export type JobOrigin = 'upload' | 'sweep' | 'external';
+
 /** One resize request: make the variant of `imageId` that fits in a `box` x `box` square. */
 export interface ResizeJob {
   imageId: string;
   box: number;
+  origin: JobOrigin;
 }
 
 /** What travels beside a job so logs and traces join up across processes. */
@@ -41,8 +48,15 @@ export interface DeadLetter {
   body: string;
 }
 
+/** How traces name the queue (OpenTelemetry's `messaging.system` and `messaging.destination.name`). */
+export interface MessagingLabels {
+  system: string;
+  destination: string;
+}
+
 export interface JobQueue {
   readonly name: string;
+  readonly messaging: MessagingLabels;
   /** Connects and declares the queues; rejects when the broker cannot be reached. */
   init(): Promise<void>;
   /** Throws when the broker is unreachable right now (readiness). */

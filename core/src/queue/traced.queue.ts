@@ -1,6 +1,5 @@
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext, inSpan } from '../telemetry.js';
-import { RESIZE_TASK } from './celery-message.js';
 import type { JobQueue } from './queue.port.js';
 
 /**
@@ -20,12 +19,12 @@ export function withQueueTracing(queue: JobQueue, tracer: Tracer): JobQueue {
     publish: (jobs, jobContext = {}) =>
       inSpan(
         tracer,
-        `publish ${RESIZE_TASK}`,
+        `publish ${queue.messaging.destination}`,
         {
           kind: SpanKind.PRODUCER,
           attributes: {
-            'messaging.system': 'rabbitmq',
-            'messaging.destination.name': 'celery',
+            'messaging.system': queue.messaging.system,
+            'messaging.destination.name': queue.messaging.destination,
             'messaging.batch.message_count': jobs.length,
           },
         },
@@ -36,11 +35,14 @@ export function withQueueTracing(queue: JobQueue, tracer: Tracer): JobQueue {
         (job) =>
           inSpan(
             tracer,
-            `run ${RESIZE_TASK}`,
+            `process ${queue.messaging.destination}`,
             {
               kind: SpanKind.CONSUMER,
               parent: extractTraceContext(job.context.trace),
               attributes: {
+                'messaging.system': queue.messaging.system,
+                'messaging.destination.name': queue.messaging.destination,
+                'imgr.job.origin': job.origin,
                 'messaging.message.id': job.taskId,
                 'imgr.image.id': job.imageId,
                 'imgr.resize.box': job.box,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withHeartbeat } from './amqp.queue.js';
+import { withHeartbeat } from './amqp-connection.js';
 
 describe('withHeartbeat', () => {
   it('adds a 10 s heartbeat and keeps the rest of the URL intact', () => {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { PermanentJobError } from '../errors.js';
-import { isImageId } from '../ids.js';
-import type { JobContext, ResizeJob } from './queue.port.js';
+import { PermanentJobError } from '../../errors.js';
+import { isImageId } from '../../ids.js';
+import type { JobContext, JobOrigin, ResizeJob } from '../queue.port.js';
 
 /** The task name the original backend sends and the original worker registers. */
 export const RESIZE_TASK = 'image_api.worker.resize_image';
 export const CELERY_QUEUE = 'celery';
+/** The original backend may send this size for "original": its worker treats it as a no-op. */
+export const ORIGINAL_SIZE = 10_000_000;
+/** imgr's own headers beside Celery's: who asked for the task, and the request behind it. */
+const ORIGIN_HEADER = 'imgr_origin';
+const REQUEST_ID_HEADER = 'imgr_request_id';
 
 export interface CeleryEnvelope {
   body: Buffer;
@@ -28,7 +33,8 @@ function pythonRepr(kwargs: { key: string; size: number }): string {
 
 /**
  * Builds one Celery task-protocol-2 message, exactly as the original backend publishes it, so the
- * original Python worker can consume it. Extra headers carry imgr's request id and trace context.
+ * original Python worker can consume it. Extra headers carry the job's origin, imgr's request id
+ * and trace context (Celery passes unknown headers through).
  */
 export function encodeCeleryTask(job: ResizeJob, groupId: string, context: JobContext = {}): CeleryEnvelope {
   const taskId = randomUUID();
@@ -51,7 +57,8 @@ export function encodeCeleryTask(job: ResizeJob, groupId: string, context: JobCo
     origin: `${process.pid}@${hostname()}`,
     ignore_result: false,
     ...context.trace,
-    ...(context.requestId ? { imgr_request_id: context.requestId } : {}),
+    [ORIGIN_HEADER]: job.origin,
+    ...(context.requestId ? { [REQUEST_ID_HEADER]: context.requestId } : {}),
   };
   const body = [[], kwargs, { callbacks: null, errbacks: null, chain: null, chord: null }];
   return {
@@ -74,6 +81,16 @@ export interface DecodedTask extends ResizeJob {
 }
 
 const TRACE_HEADERS = ['traceparent', 'tracestate'];
+
+/**
+ * Who asked for a task. A message without imgr's origin header comes from another producer (the
+ * original backend); one with only a request id was published by an imgr API older than the header.
+ */
+function originOf(headers: Record<string, unknown> | undefined): JobOrigin {
+  const origin = headers?.[ORIGIN_HEADER];
+  if (origin === 'upload' || origin === 'sweep') return origin;
+  return typeof headers?.[REQUEST_ID_HEADER] === 'string' ? 'upload' : 'external';
+}
 
 /**
  * Reads a Celery message (protocol 2, JSON) into a resize job. Anything that is not a well-formed
@@ -109,11 +126,12 @@ export function decodeCeleryTask(content: Buffer, headers: Record<string, unknow
     const value = headers?.[name];
     if (typeof value === 'string') trace[name] = value;
   }
-  const requestId = headers?.imgr_request_id;
+  const requestId = headers?.[REQUEST_ID_HEADER];
   const id = headers?.id;
   return {
     imageId: key,
     box: size,
+    origin: originOf(headers),
     taskId: typeof id === 'string' ? id : (correlationId ?? 'unknown'),
     context: { trace, requestId: typeof requestId === 'string' ? requestId : undefined },
   };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../errors.js';
+import { PermanentJobError } from '../../errors.js';
 import { decodeCeleryTask, encodeCeleryTask } from './celery-message.js';
 import { capturedBody, capturedHeaders, expectCapturedShape } from './test-celery-message.js';
 
 describe('encodeCeleryTask', () => {
   it('shapes body, headers and properties exactly as the original backend', () => {
-    const envelope = encodeCeleryTask({ imageId: 'AbCd1234', box: 1024 }, 'group-1');
+    const envelope = encodeCeleryTask({ imageId: 'AbCd1234', box: 1024, origin: 'upload' }, 'group-1');
     const { headers, ...properties } = envelope.properties;
     expect(properties).toMatchObject({ contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, priority: 0 });
     expect(properties.correlationId).toMatch(/^[0-9a-f-]{36}$/);
@@ -15,11 +15,18 @@ describe('encodeCeleryTask', () => {
   });
 
   it('adds trace context and request id as extra headers only when present', () => {
-    const envelope = encodeCeleryTask({ imageId: 'AbCd1234', box: 512 }, 'g', {
+    const envelope = encodeCeleryTask({ imageId: 'AbCd1234', box: 512, origin: 'upload' }, 'g', {
       requestId: 'req-1',
       trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
     });
-    expect(envelope.properties.headers).toMatchObject({ imgr_request_id: 'req-1', traceparent: expect.stringMatching(/^00-/) });
+    expect(envelope.properties.headers).toMatchObject({
+      imgr_origin: 'upload',
+      imgr_request_id: 'req-1',
+      traceparent: expect.stringMatching(/^00-/),
+    });
+    expect(encodeCeleryTask({ imageId: 'AbCd1234', box: 512, origin: 'sweep' }, 'g').properties.headers).not.toHaveProperty(
+      'imgr_request_id',
+    );
   });
 });
 
@@ -28,6 +35,7 @@ describe('decodeCeleryTask', () => {
     expect(decodeCeleryTask(capturedBody, capturedHeaders)).toEqual({
       imageId: 'AbCd1234',
       box: 1024,
+      origin: 'external',
       taskId: capturedHeaders.id,
       context: { trace: {}, requestId: undefined },
     });
@@ -35,16 +43,23 @@ describe('decodeCeleryTask', () => {
 
   it('reads positional arguments too', () => {
     const body = Buffer.from(JSON.stringify([['AbCd1234', 256], {}, {}]));
-    expect(decodeCeleryTask(body, capturedHeaders)).toMatchObject({ imageId: 'AbCd1234', box: 256 });
+    expect(decodeCeleryTask(body, capturedHeaders)).toMatchObject({ imageId: 'AbCd1234', box: 256, origin: 'external' });
   });
 
   it('round-trips what the encoder writes', () => {
-    const envelope = encodeCeleryTask({ imageId: 'Zz9Zz9Zz', box: 128 }, 'g', { requestId: 'r' });
+    const envelope = encodeCeleryTask({ imageId: 'Zz9Zz9Zz', box: 128, origin: 'upload' }, 'g');
     expect(decodeCeleryTask(envelope.body, envelope.properties.headers)).toMatchObject({
       imageId: 'Zz9Zz9Zz',
       box: 128,
-      context: { requestId: 'r' },
+      origin: 'upload',
+      context: { requestId: undefined },
     });
+  });
+
+  it('takes a task with a request id but no origin (an imgr API older than the header) for an upload', () => {
+    expect(decodeCeleryTask(capturedBody, { ...capturedHeaders, imgr_request_id: 'req-7' })).toMatchObject({ origin: 'upload' });
+    expect(decodeCeleryTask(capturedBody, { ...capturedHeaders, imgr_origin: 'sweep' })).toMatchObject({ origin: 'sweep' });
+    expect(decodeCeleryTask(capturedBody, { ...capturedHeaders, imgr_origin: 'other' })).toMatchObject({ origin: 'external' });
   });
 
   it.each([
