@@ -26,6 +26,7 @@ export const repoRoot = join(import.meta.dirname, '../..');
  * @property {boolean} [captureStdout] keep stdout in output() (true); the bench drops the request log
  * @property {number} [outputLimit] the last that many characters are kept (all by default)
  * @property {number} [readyTimeoutMs] 30000
+ * @property {number} [port] listen on this port instead of a free one (to start a stopped server again where its clients expect it)
  * @property {number} [killAfterMs] SIGKILL that long after stop()'s signal (30000)
  * @property {(line: string, child: import('node:child_process').ChildProcess) => void} [onLine] sees each
  *   line the process writes to stdout from the very first one, before readiness (e.g. to kill it on a log line)
@@ -40,7 +41,7 @@ export const repoRoot = join(import.meta.dirname, '../..');
  */
 export async function startImgr(role, env, options = {}) {
   const { root = repoRoot, nodeArgs = [], captureStdout = true, outputLimit = Number.POSITIVE_INFINITY } = options;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'cli/dist/main.js'), role], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'],

@@ -59,6 +59,7 @@ export class FakeApi implements ImgrApi {
             small: `/image/${id}/small`,
             tiny: `/image/${id}/tiny`,
             delete_token: `token-${id}`,
+            expires_at: null,
             ...overrides,
           };
           if (response.delete_token) this.tokens.set(id, response.delete_token);
