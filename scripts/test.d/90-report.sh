@@ -18,7 +18,7 @@ compgen -G "/usr/share/fonts/truetype/dejavu/*.ttf" >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; }'
 
 # The machinery first: results files, figures filled, the checks failing when they should.
-node --test tests/report/
+node --test tests/report/*.test.mjs
 
 # A CI run reads the results the earlier steps of the same run wrote (tests/support/results.mjs).
 if [ -z "${IMGR_RESULTS_DIR:-}" ] && [ "${CI:-}" = true ]; then export IMGR_RESULTS_DIR=$OUT/results; fi
