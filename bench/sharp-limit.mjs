@@ -4,7 +4,7 @@
 // Run as a child process with the worker's environment. Usage: sharp-limit.mjs <file> <seconds>
 // Prints one JSON line: { images, seconds, rate, msPerImage (median wall time), cpuMsPerImage }.
 import { readFileSync } from 'node:fs';
-import { detectFormat, loadConfig, renderVariants, tuneResizer, VARIANTS } from '@imgr/core';
+import { detectFormat, imageLimitsOf, loadConfig, renderVariants, tuneResizer, VARIANTS } from '@imgr/core';
 
 const [file, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 8);
@@ -13,14 +13,8 @@ tuneResizer({ concurrency: env.IMGR_SHARP_CONCURRENCY, cacheMb: env.IMGR_SHARP_C
 const input = readFileSync(file);
 const format = detectFormat(input);
 if (!format) throw new Error(`${file}: not an image`);
-// The worker's decode budget and its extra formats, from the same environment variables.
-const limits = {
-  maxPixels: env.IMGR_MAX_PIXELS,
-  maxFrames: env.IMGR_MAX_FRAMES,
-  maxDecodePixels: env.IMGR_MAX_DECODE_PIXELS,
-  maxAnimationPixels: env.IMGR_MAX_ANIMATION_PIXELS,
-  renderTimeoutSeconds: env.IMGR_RENDER_TIMEOUT_S,
-};
+// The worker's decode budget and its extra formats, read as the worker reads them.
+const limits = imageLimitsOf(env);
 const render = () => renderVariants(input, format, VARIANTS, limits, { alternates: env.IMGR_MODERN_FORMATS });
 
 // Warm up (first calls load codecs and fill caches).

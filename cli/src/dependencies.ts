@@ -1,7 +1,6 @@
 import {
   type Config,
   DependencyError,
-  type ImageLimits,
   type JobQueue,
   type Logger,
   type Metrics,
@@ -21,16 +20,6 @@ export interface Dependencies {
   storage: ObjectStore;
   queue: JobQueue;
   telemetry: Telemetry;
-}
-
-export function imageLimitsOf(env: Config['env']): ImageLimits {
-  return {
-    maxPixels: env.IMGR_MAX_PIXELS,
-    maxFrames: env.IMGR_MAX_FRAMES,
-    maxDecodePixels: env.IMGR_MAX_DECODE_PIXELS,
-    maxAnimationPixels: env.IMGR_MAX_ANIMATION_PIXELS,
-    renderTimeoutSeconds: env.IMGR_RENDER_TIMEOUT_S,
-  };
 }
 
 export async function openDependencies(role: Role, config: Config, logger: Logger, metrics: Metrics): Promise<Dependencies> {

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApi, createImageService, type ReadinessCheck } from '@imgr/api';
-import type { Config, Logger, Metrics } from '@imgr/core';
-import { type Dependencies, imageLimitsOf } from '../dependencies.js';
+import { type Config, imageLimitsOf, type Logger, type Metrics } from '@imgr/core';
+import type { Dependencies } from '../dependencies.js';
 import { readinessHysteresisOf } from '../readiness.js';
 import type { HttpServer } from './http-server.js';
 

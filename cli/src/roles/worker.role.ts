@@ -1,8 +1,8 @@
 import { type ReadinessCheck, registerHealthRoutes } from '@imgr/api';
-import type { Config, Logger, Metrics } from '@imgr/core';
+import { type Config, imageLimitsOf, type Logger, type Metrics } from '@imgr/core';
 import { createResizeService } from '@imgr/worker';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
-import { type Dependencies, imageLimitsOf } from '../dependencies.js';
+import type { Dependencies } from '../dependencies.js';
 import { readinessHysteresisOf } from '../readiness.js';
 import type { HttpServer } from './http-server.js';
 

@@ -1,4 +1,5 @@
 import sharp, { type SharpOptions } from 'sharp';
+import type { Config } from '../config.js';
 
 /** How much decoding one image may cost; checked from the header at the door and enforced by libvips. */
 export interface ImageLimits {
@@ -12,6 +13,17 @@ export interface ImageLimits {
   maxAnimationPixels: number;
   /** Wall-clock seconds one libvips pipeline may run, e.g. 20; beyond, the image fails for good. */
   renderTimeoutSeconds: number;
+}
+
+/** The budget as configured (IMGR_MAX_PIXELS, IMGR_MAX_FRAMES, ...): the API, the worker and the bench read it here. */
+export function imageLimitsOf(env: Config['env']): ImageLimits {
+  return {
+    maxPixels: env.IMGR_MAX_PIXELS,
+    maxFrames: env.IMGR_MAX_FRAMES,
+    maxDecodePixels: env.IMGR_MAX_DECODE_PIXELS,
+    maxAnimationPixels: env.IMGR_MAX_ANIMATION_PIXELS,
+    renderTimeoutSeconds: env.IMGR_RENDER_TIMEOUT_S,
+  };
 }
 
 export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
