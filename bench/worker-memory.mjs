@@ -1,21 +1,20 @@
 // The worker's peak resident memory under its worst legitimate backlog: as many of the largest images
 // the API accepts (25 MiB, 49 Mpx JPEGs) as the worker's prefetch lets it hold, against real RabbitMQ and
-// S3, with the Nomad job's concurrency and prefetch. Prints the peak beside the job's memory limit.
+// S3, with the deployment's concurrency and prefetch. Prints the peak beside the Nomad job's memory limit.
 // Usage: node bench/worker-memory.mjs [count] [jpeg|png]   (after npm run build; RabbitMQ and Ceph S3 running)
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
-import { startImgr } from './lib/imgr.mjs';
+import { processEnv, startImgr } from './lib/imgr.mjs';
 
 const count = Number(process.argv[2] ?? 16);
 const job = readFileSync(new URL('../deploy/nomad/imgr.nomad.hcl', import.meta.url), 'utf8');
-const jobSetting = (name) => job.match(new RegExp(`${name}\\s*=\\s*"(\\d+)"`))?.[1];
 const workerBlock = job.slice(job.indexOf('task "worker"'));
 const memoryLimitMb = Number(workerBlock.match(/memory\s*=\s*(\d+)/)?.[1]);
-const settings = {
-  IMGR_WORKER_CONCURRENCY: jobSetting('IMGR_WORKER_CONCURRENCY') ?? '2',
-  IMGR_WORKER_PREFETCH: jobSetting('IMGR_WORKER_PREFETCH') ?? '16',
-};
+// The worker's concurrency and prefetch come from deploy/runtime/worker.env, which startImgr applies
+// (the Nomad job is held to the same file); printed beside the figures.
+const { IMGR_WORKER_CONCURRENCY, IMGR_WORKER_PREFETCH } = processEnv('worker');
+const settings = { IMGR_WORKER_CONCURRENCY, IMGR_WORKER_PREFETCH };
 
 const bucket = `imgr-bench-mem-${Date.now().toString(36)}`;
 const env = {
@@ -58,7 +57,7 @@ await Promise.all(
     }
   }),
 );
-const worker = await startImgr('worker', { ...env, ...settings });
+const worker = await startImgr('worker', env);
 const idleMb = hwmMb(worker.pid);
 const started = Date.now();
 for (const id of ids) {
