@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DependencyError } from '../errors.js';
+import { ALTERNATE_FORMATS } from '../image/modern-formats.js';
+import { VARIANT_NAMES } from '../variants.js';
 import {
   isNotModified,
   type ListedObject,
@@ -14,8 +16,8 @@ import {
 } from './storage.port.js';
 
 const DRIVER = 'fs-storage';
-// `<kind>/<id>`, or `<format>/<size>/<id>` for the WebP/AVIF copies (core/src/image/modern-formats.ts).
-const KEY_PATTERN = /^([a-z]+|(webp|avif)\/(big|medium|small|tiny))\/[A-Za-z0-9._-]+$/;
+// `<kind>/<id>`, or `<format>/<size>/<id>` for the WebP/AVIF copies, from the lists that name them.
+const KEY_PATTERN = new RegExp(`^([a-z]+|(${ALTERNATE_FORMATS.join('|')})/(${VARIANT_NAMES.join('|')}))/[A-Za-z0-9._-]+$`);
 
 export interface FsStorageOptions {
   /** Folder holding one sub-folder per key prefix, e.g. `./data`. */
