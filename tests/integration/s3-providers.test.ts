@@ -4,8 +4,8 @@ import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { storageFromConfig } from '@imgr/cli';
 import { loadConfig, type ObjectStore } from '@imgr/core';
-import { createS3Storage } from '@imgr/core/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStorage } from '../../core/src/storage/storage.contract.js';
 import { type MinioServer, minioTools, startMinio } from '../support/minio.js';
@@ -16,17 +16,9 @@ import { freePort, repoRoot } from '../support/services.js';
 // Skipped when MinIO is not installed (scripts/services/minio.sh builds it; step 30 does).
 const tools = minioTools();
 
-/** The store exactly as imgr builds it from its environment (config, then the adapter). */
+/** The store exactly as imgr builds it from its environment: the config, then the composition root's choice of adapter. */
 function storeFromEnv(env: Record<string, string | undefined>): ObjectStore {
-  const { storage } = loadConfig(env, 'all');
-  if (storage.kind !== 's3') throw new Error('expected an S3 configuration');
-  return createS3Storage({
-    bucket: storage.bucket,
-    endpoint: storage.endpoint,
-    region: storage.region,
-    credentials: storage.credentials,
-    caBundlePath: storage.caBundlePath,
-  });
+  return storageFromConfig(loadConfig(env, 'all'));
 }
 
 const keysOf = (server: MinioServer) => ({ AWS_ACCESS_KEY_ID: server.rootUser, AWS_SECRET_ACCESS_KEY: server.rootSecret });
