@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './services.js';
+import { freePort, waitFor } from './services.js';
 
 /** The MinIO and mc binaries scripts/services/minio.sh builds; undefined when they are not there. */
 export function minioTools(): { minio: string; mc: string } | undefined {
@@ -94,10 +94,11 @@ export async function startMinio(options: { tls?: boolean; env?: Record<string, 
   };
 }
 
+/** Waits for MinIO's liveness answer, over TLS with the test CA when it has one. */
 async function waitLive(endpoint: string, agent: Agent | undefined): Promise<void> {
   const { request } = await import(endpoint.startsWith('https') ? 'node:https' : 'node:http');
-  for (let attempt = 0; attempt < 120; attempt++) {
-    const ok = await new Promise<boolean>((resolve) => {
+  const live = () =>
+    new Promise<boolean>((resolve) => {
       const req = request(`${endpoint}/minio/health/live`, { agent }, (res: import('node:http').IncomingMessage) => {
         res.resume();
         resolve(res.statusCode === 200);
@@ -105,8 +106,7 @@ async function waitLive(endpoint: string, agent: Agent | undefined): Promise<voi
       req.on('error', () => resolve(false));
       req.end();
     });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`MinIO at ${endpoint} never answered`);
+  await waitFor(live, 30_000, 250).catch((error: unknown) => {
+    throw new Error(`MinIO at ${endpoint} never answered`, { cause: error });
+  });
 }
