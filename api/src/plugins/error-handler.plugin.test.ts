@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { createMetrics, DependencyError } from '@imgr/core';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +66,30 @@ describe('errorHandlerPlugin', () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe(String(DEPENDENCY_RETRY_AFTER_S));
     expect(response.json()).toEqual({ error: 'storage-unavailable', message: HTTP_ERRORS.storageUnavailable.message });
+  });
+
+  it("answers a body that fails before its first byte 503, without the object's validators", async () => {
+    const app = Fastify();
+    await app.register(errorHandlerPlugin, { metrics: createMetrics('api') });
+    app.get('/image', async (_request, reply) => {
+      const body = new Readable({
+        read() {
+          this.destroy(new DependencyError('storage', '[s3-storage] get original/x: body cut short: aborted', true));
+        },
+      });
+      return reply
+        .header('etag', '"abc"')
+        .header('last-modified', new Date().toUTCString())
+        .header('content-type', 'image/jpeg')
+        .send(body);
+    });
+    const response = await app.inject({ method: 'GET', url: '/image' });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe(String(DEPENDENCY_RETRY_AFTER_S));
+    expect(response.headers.etag).toBeUndefined();
+    expect(response.headers['last-modified']).toBeUndefined();
+    expect(response.json()).toMatchObject({ error: 'storage-unavailable' });
+    await app.close();
   });
 
   it('answers a bug 500 without its message, and an unknown route with the JSON 404', async () => {

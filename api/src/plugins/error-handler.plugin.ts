@@ -53,12 +53,18 @@ function dependencyWarner(intervalMs: number) {
   };
 }
 
+/** Headers that describe a stored object, which no error answer may carry (its type would also stop the JSON body). */
+const OBJECT_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'content-range'] as const;
+
 /** Every error and every unknown route answered with the catalogue's JSON, counted by code. */
 export const errorHandlerPlugin = fp<{ metrics: Metrics; dependencyWarnIntervalMs?: number }>(
   async (app, options) => {
     const warnDependency = dependencyWarner(options.dependencyWarnIntervalMs ?? DEPENDENCY_WARN_INTERVAL_MS);
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
       if (error instanceof DependencyError) warnDependency(error, request.log);
+      // A read that failed after its object's headers were set (a body failing before its first byte)
+      // answers the catalogue's JSON, without the object's type or validators.
+      for (const header of OBJECT_HEADERS) reply.removeHeader(header);
       const httpError = httpErrorOf(error);
       if (!httpError) {
         request.log.error({ err: error }, 'unexpected error');

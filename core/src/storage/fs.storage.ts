@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DependencyError } from '../errors.js';
 import { ALTERNATE_FORMATS } from '../image/modern-formats.js';
@@ -143,9 +142,13 @@ export function createFsStorage(options: FsStorageOptions): ObjectStore {
       const info = await head(key);
       if (!info) return null;
       if (isNotModified(info, conditions)) return { status: 'not-modified' };
+      // Opened here, not lazily by the stream: an object deleted since the head is missing (404), never a
+      // stream failing after the answer has begun.
+      const file = await open(pathOf(key), 'r').catch((error: unknown) => (isMissing(error) ? null : wrap(error, 'get', key)));
+      if (!file) return null;
       const range = conditions?.range;
-      if (range) return { status: 'found', info, range, body: createReadStream(pathOf(key), { start: range.start, end: range.end }) };
-      return { status: 'found', info, body: createReadStream(pathOf(key)) };
+      if (range) return { status: 'found', info, range, body: file.createReadStream({ start: range.start, end: range.end }) };
+      return { status: 'found', info, body: file.createReadStream() };
     },
     async readBuffer(key: string) {
       const info = await head(key);

@@ -1,3 +1,4 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { XMLParser } from 'fast-xml-parser';
 import { DependencyError } from '../errors.js';
 import { credentialSource, type S3StaticCredentials } from './s3-credentials.js';
@@ -209,10 +210,25 @@ async function readObject(bucket: Bucket, key: string, conditions?: ReadConditio
   if (response.status === 206 && range) {
     // The whole object's size follows the slash of Content-Range: "bytes 0-99/1234".
     const total = Number(response.headers['content-range']?.split('/')[1] ?? Number.NaN);
-    return { status: 'found', info: toInfo(response, Number.isFinite(total) ? total : undefined), range, body: response.body };
+    return { status: 'found', info: toInfo(response, Number.isFinite(total) ? total : undefined), range, body: objectBody(response, key) };
   }
   if (response.status !== 200) throw await refusal(bucket, 'get', key, response);
-  return { status: 'found', info: toInfo(response), body: response.body };
+  return { status: 'found', info: toInfo(response), body: objectBody(response, key) };
+}
+
+/**
+ * The object's bytes, whose failure midway (the server stopped, the connection reset) is a storage
+ * error like any other: before the first byte reaches the client it becomes a 503, never a 500. A
+ * reader that gives up (a client gone) releases the connection.
+ */
+function objectBody(response: S3Response, key: string): Readable {
+  const source = response.body;
+  const body = new PassThrough();
+  source.on('error', (error) => body.destroy(storageError('get', key, `body cut short: ${error.message}`, true, error)));
+  body.on('close', () => {
+    if (!source.readableEnded) source.destroy();
+  });
+  return source.pipe(body);
 }
 
 async function readObjectBuffer(bucket: Bucket, key: string): Promise<{ info: ObjectInfo; body: Buffer } | null> {
