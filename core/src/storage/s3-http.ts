@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -239,7 +240,14 @@ export function createS3Http(options: S3HttpOptions) {
   };
 
   /** Sends the request; retries outages and throttling with backoff within the budget, and once after a clock correction. */
-  async function send(bucket: string, request: S3Request): Promise<S3Response> {
+  async function send(bucket: string, given: S3Request): Promise<S3Response> {
+    // Over TLS the body is not in the signature (UNSIGNED-PAYLOAD): an MD5 the server checks catches
+    // a body altered before it was encrypted. Every S3 server verifies Content-MD5, where the SDK's
+    // newer CRC headers are refused or ignored by some; computed once for every attempt.
+    const request =
+      secure && given.body
+        ? { ...given, headers: { ...given.headers, 'content-md5': createHash('md5').update(given.body).digest('base64') } }
+        : given;
     let waitedMs = 0;
     let clockRetried = false;
     let credentialsRetried = false;
