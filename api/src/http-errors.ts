@@ -38,7 +38,6 @@ export const HTTP_ERRORS = {
     code: 'offset-mismatch',
     message: 'Upload-Offset is not where the upload stands; ask with HEAD and continue from there.',
   },
-  uploadLocked: { status: 423, code: 'upload-locked', message: 'Another request is writing this upload; retry shortly.' },
   invalidExpiresIn: {
     status: 400,
     code: 'invalid-expires-in',

@@ -33,7 +33,6 @@ const TUS_STATUS_ERRORS: Record<number, HttpErrorName> = {
   409: 'offsetMismatch',
   410: 'uploadExpired',
   413: 'tooLarge',
-  423: 'uploadLocked',
 };
 
 /** The answer tus sends for an error: the status it chose, imgr's JSON body. */
@@ -134,7 +133,8 @@ export function registerResumableRoute(app: FastifyInstance, options: ResumableR
         slot?.handling(false);
       }
     };
-    const methods = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+    // OPTIONS stays the API's CORS preflight (plugins/request-basics.plugin.ts), which allows PATCH.
+    const methods = ['POST', 'HEAD', 'PATCH', 'DELETE'] as const;
     scope.route({ method: [...methods], url: RESUMABLE_UPLOAD_PATH, handler });
     scope.route({ method: [...methods], url: `${RESUMABLE_UPLOAD_PATH}/:uploadId`, handler });
   });
