@@ -7,8 +7,12 @@ import { ApiError, errorFromResponse, isUploadResponse, offlineError, type Uploa
  */
 export const RESUMABLE_CHUNK_BYTES = 5 * 1024 * 1024;
 
-/** Waits between attempts after a lost connection or a 5xx/423/429; a 4xx refusal is not retried. */
-const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000];
+/**
+ * Waits between attempts after a lost connection or a 5xx/423/429; a 4xx refusal is not retried.
+ * Short on purpose: after about 10 s the card says the server cannot be reached and offers Retry,
+ * which goes on from where the upload stopped.
+ */
+const RETRY_DELAYS_MS = [0, 1000, 3000, 5000];
 
 export interface ResumableUploadOptions {
   /** Absolute creation URL (`GET /`'s `resumable_upload_url`, resolved against the API root). */
