@@ -43,7 +43,7 @@ export interface ApiOptions {
   /** Built web page to serve (single-machine mode); unset in production, where the web has its own container. */
   webDir?: string | undefined;
   /** Resumable (tus) uploads under `/image/uploads`, staged in this store; unset: the route is absent. */
-  resumable?: { store: ResumableStore; cleanupIntervalMs: number } | undefined;
+  resumable?: { store: ResumableStore; cleanupIntervalMs: number; bodyRateWindowMs?: number } | undefined;
 }
 
 /** Builds the HTTP app without listening, so tests can `inject()` requests. */
@@ -94,6 +94,9 @@ async function registerRoutes(app: FastifyInstance, options: ApiOptions & { uplo
       logger: options.logger,
       maxUploadBytes: options.maxUploadBytes,
       cleanupIntervalMs: options.resumable.cleanupIntervalMs,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond ?? 0,
+      bodyRateWindowMs: options.resumable.bodyRateWindowMs,
+      metrics: options.metrics,
     });
   }
   registerStatusRoute(app, options.images);

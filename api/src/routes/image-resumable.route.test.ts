@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
@@ -17,7 +18,9 @@ const TUS = { 'tus-resumable': '1.0.0' };
 let app: FastifyInstance;
 let directory: string;
 
-async function build(options: { expirationMs?: number; cleanupIntervalMs?: number; maxConcurrentUploads?: number } = {}) {
+async function build(
+  options: { expirationMs?: number; cleanupIntervalMs?: number; maxConcurrentUploads?: number; minUploadBytesPerSecond?: number } = {},
+) {
   directory = mkdtempSync(join(tmpdir(), 'imgr-tus-route-'));
   const logger = createLogger('silent');
   const metrics = createMetrics('api');
@@ -37,9 +40,11 @@ async function build(options: { expirationMs?: number; cleanupIntervalMs?: numbe
       maxUploadBytes: 64 * 1024,
       maxConcurrentUploads: options.maxConcurrentUploads ?? 2,
       requestTimeoutMs: 10_000,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond,
       resumable: {
         store: createFsResumableStore({ directory, expirationMs: options.expirationMs ?? 3_600_000 }),
         cleanupIntervalMs: options.cleanupIntervalMs ?? 0,
+        bodyRateWindowMs: 300,
       },
     })
   ).app;
@@ -80,6 +85,27 @@ describe('resumable uploads', () => {
     expect(done.statusCode).toBe(200);
     expect(done.json().original).toMatch(/^\/image\/[A-Za-z0-9]{8}$/);
     expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it('cuts a PATCH whose body stalls, keeping the bytes that arrived for the resume', async () => {
+    await build({ minUploadBytesPerSecond: 1000 });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const created = await fetch(`${base}/image/uploads`, { method: 'POST', headers: { ...TUS, 'upload-length': '5000' } });
+    const url = `${base}${created.headers.get('location')}`;
+    const closed = await new Promise<boolean>((resolve) => {
+      const req = httpRequest(url, {
+        method: 'PATCH',
+        headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': '5000' },
+      });
+      req.on('error', () => resolve(true));
+      req.on('response', () => resolve(false));
+      // 1000 bytes, then nothing: well under 1000 B/s over the next window.
+      req.write(Buffer.alloc(1000, 1));
+      setTimeout(() => resolve(false), 5000).unref();
+    });
+    expect(closed).toBe(true);
+    const head = await fetch(url, { method: 'HEAD', headers: TUS });
+    expect(head.headers.get('upload-offset')).toBe('1000');
   });
 
   it('answers the CORS preflight of a PATCH from another origin', async () => {

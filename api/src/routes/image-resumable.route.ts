@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@imgr/core';
+import type { Logger, Metrics } from '@imgr/core';
 import { Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
@@ -8,6 +8,7 @@ import { HttpError, type HttpErrorName } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
 import { httpErrorOf } from '../plugins/error-handler.plugin.js';
 import type { ResumableStore } from '../resumable/resumable-store.port.js';
+import { cutSlowBody } from '../slow-body.js';
 import type { UploadSlots } from '../upload-slots.js';
 
 /** Upload-Metadata keys the server reads; any other is ignored. */
@@ -25,6 +26,11 @@ export interface ResumableRouteOptions {
   maxUploadBytes: number;
   /** How often expired unfinished uploads are looked for and removed; 0: never (tests call it themselves). */
   cleanupIntervalMs: number;
+  /** Slowest PATCH body kept, per window (IMGR_UPLOAD_MIN_BYTES_PER_S); 0 turns the guard off. */
+  minUploadBytesPerSecond: number;
+  /** Length of that window (10 s; tests shorten it). */
+  bodyRateWindowMs?: number | undefined;
+  metrics: Metrics;
 }
 
 /** tus's own refusals (plain text) in imgr's JSON shape, under the status the protocol gives them. */
@@ -119,6 +125,13 @@ export function registerResumableRoute(app: FastifyInstance, options: ResumableR
       const carriesBytes = request.method === 'PATCH' || (request.method === 'POST' && Number(request.headers['content-length'] ?? 0) > 0);
       const slot = carriesBytes ? options.slots.take(reply) : undefined;
       slot?.handling(true);
+      if (request.method === 'PATCH') {
+        cutSlowBody(request, {
+          minBytesPerSecond: options.minUploadBytesPerSecond,
+          windowMs: options.bodyRateWindowMs,
+          onTooSlow: () => options.metrics.refusedClients.inc({ reason: 'upload-too-slow' }),
+        });
+      }
       requestIds.set(request.raw, request.id);
       reply.hijack();
       reply.raw.setHeader('x-request-id', request.id);
