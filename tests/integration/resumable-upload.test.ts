@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SVG } from '../support/hostile-files.js';
 import { listKeys, removeBucket, testS3Client } from '../support/s3-buckets.mjs';
@@ -128,6 +129,27 @@ describe('resumable uploads (tus), on RabbitMQ and Ceph S3', () => {
     // The delete token works as for POST /image.
     const deleted = await fetch(`${apiA.url}/image/${body.id}`, { method: 'DELETE', headers: { 'X-Delete-Token': body.delete_token } });
     expect(deleted.status).toBe(204);
+  });
+
+  it('assembles a file larger than one S3 part (5 MiB) from its multipart upload', async () => {
+    const side = 1500;
+    const noise = Buffer.alloc(side * side * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const big = await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    expect(big.length).toBeGreaterThan(6 * 1024 * 1024);
+    const created = await create(apiA.url, big.length);
+    const url = `${apiA.url}${created.headers.get('location')}`;
+    const half = 3 * 1024 * 1024;
+    expect((await patch(url, 0, big.subarray(0, half))).status).toBe(204);
+    const done = await patch(`${apiB.url}${created.headers.get('location')}`, half, big.subarray(half));
+    expect(done.status).toBe(200);
+    const body = (await done.json()) as Uploaded;
+    const original = Buffer.from(await (await fetch(`${apiA.url}${body.original}`)).arrayBuffer());
+    expect(original.length).toBeGreaterThan(big.length * 0.9);
+    await fourSizes(apiA.url, body.id);
+    expect(await staged()).toEqual([]);
   });
 
   it('resumes a PATCH cut off mid-body from the offset HEAD gives', async () => {
