@@ -7,14 +7,17 @@ import { errorHandlerPlugin } from './plugins/error-handler.plugin.js';
 import { requestBasicsPlugin } from './plugins/request-basics.plugin.js';
 import { tracingPlugin } from './plugins/tracing.plugin.js';
 import { type RateLimits, registerRateLimits } from './rate-limits.js';
+import type { ResumableStore } from './resumable/resumable-store.port.js';
 import { type ReadinessCheck, type ReadinessHysteresis, registerHealthRoutes } from './routes/health.route.js';
 import { registerDeleteRoute } from './routes/image-delete.route.js';
 import { registerReadRoutes } from './routes/image-read.route.js';
+import { registerResumableRoute } from './routes/image-resumable.route.js';
 import { registerStatusRoute } from './routes/image-status.route.js';
 import { registerUploadRoute } from './routes/image-upload.route.js';
 import { registerIndexRoute } from './routes/index.route.js';
 import { registerWebRoutes } from './routes/web.route.js';
 import { apiServerOptions } from './server-options.js';
+import { createUploadSlots } from './upload-slots.js';
 
 export interface ApiOptions {
   images: ImageService;
@@ -39,6 +42,8 @@ export interface ApiOptions {
   tracer?: Tracer | undefined;
   /** Built web page to serve (single-machine mode); unset in production, where the web has its own container. */
   webDir?: string | undefined;
+  /** Resumable (tus) uploads under `/image/uploads`, staged in this store; unset: the route is absent. */
+  resumable?: { store: ResumableStore; cleanupIntervalMs: number; bodyRateWindowMs?: number } | undefined;
 }
 
 /** Builds the HTTP app without listening, so tests can `inject()` requests. */
@@ -66,15 +71,34 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
 /** Every route of the API, and the web page's when it is served here. */
 async function registerRoutes(app: FastifyInstance, options: ApiOptions & { uploadTimeoutMs: number }) {
-  registerIndexRoute(app, { maxUploadBytes: options.maxUploadBytes, webEnabled: options.webDir !== undefined });
+  registerIndexRoute(app, {
+    maxUploadBytes: options.maxUploadBytes,
+    webEnabled: options.webDir !== undefined,
+    resumable: options.resumable !== undefined,
+  });
+  const slots = createUploadSlots({ max: options.maxConcurrentUploads, metrics: options.metrics });
   registerUploadRoute(app, {
     images: options.images,
     metrics: options.metrics,
+    slots,
     maxUploadBytes: options.maxUploadBytes,
     maxConcurrentUploads: options.maxConcurrentUploads,
     uploadTimeoutMs: options.uploadTimeoutMs,
     minUploadBytesPerSecond: options.minUploadBytesPerSecond ?? 0,
   });
+  if (options.resumable) {
+    registerResumableRoute(app, {
+      images: options.images,
+      store: options.resumable.store,
+      slots,
+      logger: options.logger,
+      maxUploadBytes: options.maxUploadBytes,
+      cleanupIntervalMs: options.resumable.cleanupIntervalMs,
+      minUploadBytesPerSecond: options.minUploadBytesPerSecond ?? 0,
+      bodyRateWindowMs: options.resumable.bodyRateWindowMs,
+      metrics: options.metrics,
+    });
+  }
   registerStatusRoute(app, options.images);
   registerReadRoutes(app, options.images);
   registerDeleteRoute(app, options.images);

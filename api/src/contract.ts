@@ -12,6 +12,13 @@ export type ImageUrls = { original: string } & Record<SizeName, string>;
 
 export const UPLOAD_PATH = '/image';
 
+/**
+ * Creation URL of resumable uploads (tus 1.0: creation, termination, expiration). Upload-Metadata
+ * may carry `filename` and `expires_in`; the PATCH that completes an upload answers 200 with the
+ * same body as `201 POST /image`.
+ */
+export const RESUMABLE_UPLOAD_PATH = '/image/uploads';
+
 /** Body of `201 POST /image`: the original's `id` and URLs, and imgr's `delete_token`. */
 export interface UploadResult extends ImageUrls {
   id: string;
@@ -36,4 +43,6 @@ export interface ImageStatus {
 export type IndexBody = { upload_url: string; original_image_url: string } & Record<`${SizeName}_image_url`, string> & {
     max_upload_bytes: number;
     accepted_types: readonly string[];
+    /** Present when the server takes resumable (tus) uploads: their creation URL. */
+    resumable_upload_url?: string;
   };

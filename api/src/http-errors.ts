@@ -27,6 +27,17 @@ export const HTTP_ERRORS = {
   tooSlow: { status: 408, code: 'upload-too-slow', message: 'The upload arrived slower than the server accepts.' },
   rateLimited: { status: 429, code: 'rate-limited', message: 'Too many requests from this client; retry after the delay in Retry-After.' },
   badRequest: { status: 400, code: 'bad-request', message: 'The request is malformed.' },
+  uploadNotFound: {
+    status: 404,
+    code: 'upload-not-found',
+    message: 'No such resumable upload: it finished, was refused, expired or never existed. Start a new one.',
+  },
+  uploadExpired: { status: 410, code: 'upload-expired', message: 'This resumable upload was left unfinished too long and is gone.' },
+  offsetMismatch: {
+    status: 409,
+    code: 'offset-mismatch',
+    message: 'Upload-Offset is not where the upload stands; ask with HEAD and continue from there.',
+  },
   invalidExpiresIn: {
     status: 400,
     code: 'invalid-expires-in',

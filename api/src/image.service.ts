@@ -84,6 +84,10 @@ export function createImageService(options: ImageServiceOptions) {
     }
   }
 
+  /**
+   * The one path of every new image, whichever way its bytes came (`POST /image` or a finished
+   * resumable upload): checks, metadata removal, storage under a fresh id, then the resize tasks.
+   */
   async function upload(bytes: Buffer, context: JobContext, expiresIn?: string): Promise<UploadResult> {
     const expiresAt = resolveExpiry(expiresIn, options.expiry ?? NO_EXPIRY_BY_DEFAULT, new Date());
     const probe = await probeImage(bytes, limits);
@@ -295,7 +299,12 @@ export function createImageService(options: ImageServiceOptions) {
     log.info({ id, repeated: original === null }, 'image deleted');
   }
 
-  return { upload, read, head, status, remove };
+  /** Refuses a bad `expires_in` (400 `invalid-expires-in`) before any byte is sent: resumable uploads ask at creation. */
+  function checkExpiresIn(expiresIn: string | undefined): void {
+    resolveExpiry(expiresIn, options.expiry ?? NO_EXPIRY_BY_DEFAULT, new Date());
+  }
+
+  return { upload, checkExpiresIn, read, head, status, remove };
 }
 
 export type ImageService = ReturnType<typeof createImageService>;

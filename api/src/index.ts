@@ -6,4 +6,7 @@ export * from './image.service.js';
 export * from './image-urls.js';
 export * from './rate-limits.js';
 export * from './request-id.js';
+export * from './resumable/fs.resumable-store.js';
+export * from './resumable/resumable-store.port.js';
+export * from './resumable/s3.resumable-store.js';
 export * from './routes/health.route.js';

@@ -15,13 +15,14 @@ import { buildApi } from './app.js';
 import { HTTP_ERRORS } from './http-errors.js';
 import { createImageService } from './image.service.js';
 import type { RateLimits } from './rate-limits.js';
+import { createFsResumableStore } from './resumable/fs.resumable-store.js';
 
 // ---------------------------------------------------------------------------------------------
 // The document, and a validator of responses against it
 // ---------------------------------------------------------------------------------------------
 
 type Json = Record<string, unknown>;
-type Method = 'get' | 'head' | 'post' | 'delete' | 'options';
+type Method = 'get' | 'head' | 'post' | 'patch' | 'delete' | 'options';
 
 const doc = parse(readFileSync(join(import.meta.dirname, '../openapi.yaml'), 'utf8')) as Json & {
   paths: Record<string, Partial<Record<Method, { responses: Record<string, Json> }>>>;
@@ -148,7 +149,14 @@ let current: Setup | undefined;
 let webDir: string | undefined;
 
 async function setup(
-  options: { web?: boolean; maxConcurrentUploads?: number; requestTimeoutMs?: number; rateLimits?: Partial<RateLimits> } = {},
+  options: {
+    web?: boolean;
+    maxConcurrentUploads?: number;
+    requestTimeoutMs?: number;
+    rateLimits?: Partial<RateLimits>;
+    /** Resumable uploads staged in a temporary folder, expiring this long after creation. */
+    resumableExpiresMs?: number;
+  } = {},
 ): Promise<Setup> {
   const storage = createMemoryStorage();
   const queue = createMemoryQueue();
@@ -180,6 +188,16 @@ async function setup(
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     rateLimits: options.rateLimits,
     webDir: options.web ? webDir : undefined,
+    resumable:
+      options.resumableExpiresMs === undefined
+        ? undefined
+        : {
+            store: createFsResumableStore({
+              directory: mkdtempSync(join(tmpdir(), 'imgr-tus-')),
+              expirationMs: options.resumableExpiresMs,
+            }),
+            cleanupIntervalMs: 0,
+          },
   });
   current = { app: api.app, storage, queue, setDraining: api.setDraining };
   return current;
@@ -457,6 +475,67 @@ describe('api/openapi.yaml', () => {
       await s.app.close();
       const api = await setup();
       conforms('get', '/config.json', await api.app.inject({ method: 'GET', url: '/config.json' }));
+    });
+
+    it('resumable uploads (tus): POST 201/400/413, HEAD 200/404, PATCH 200/204/404/409/410/415/422, DELETE 204', async () => {
+      const s = await setup({ resumableExpiresMs: 3_600_000 });
+      const TUS = { 'tus-resumable': '1.0.0' };
+      const b64 = (text: string) => Buffer.from(text).toString('base64');
+      const create = async (length: number, metadata?: string) => {
+        const response = await s.app.inject({
+          method: 'POST',
+          url: '/image/uploads',
+          headers: { ...TUS, 'upload-length': String(length), ...(metadata ? { 'upload-metadata': metadata } : {}) },
+        });
+        conforms('post', '/image/uploads', response);
+        return response;
+      };
+      const patch = async (location: string, offset: number, bytes: Buffer) => {
+        const response = await s.app.inject({
+          method: 'PATCH',
+          url: location,
+          headers: { ...TUS, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+          payload: bytes,
+        });
+        conforms('patch', '/image/uploads/{uploadId}', response);
+        return response;
+      };
+      expect((await create(1 << 30)).json().error).toBe('too-large');
+      expect((await create(10, `expires_in ${b64('forever')}`)).json().error).toBe('invalid-expires-in');
+
+      const png = await solidImage(120, 80, 'png');
+      const created = await create(png.length, `filename ${b64('a.png')}`);
+      const location = String(created.headers.location);
+      expect((await patch(location, 0, png.subarray(0, 100))).statusCode).toBe(204);
+      const head = await s.app.inject({ method: 'HEAD', url: location, headers: TUS });
+      conforms('head', '/image/uploads/{uploadId}', head);
+      expect(head.headers['upload-offset']).toBe('100');
+      expect((await patch(location, 5, png.subarray(5))).json().error).toBe('offset-mismatch');
+      const done = await patch(location, 100, png.subarray(100));
+      expect(done.statusCode).toBe(200);
+      expect(Object.keys(done.json()).sort()).toEqual(['big', 'delete_token', 'expires_at', 'id', 'medium', 'original', 'small', 'tiny']);
+      conforms('head', '/image/uploads/{uploadId}', await s.app.inject({ method: 'HEAD', url: location, headers: TUS }));
+      expect((await patch(location, 0, png)).json().error).toBe('upload-not-found');
+
+      const html = Buffer.from('<!doctype html><p>not an image</p>');
+      expect((await patch(String((await create(html.length)).headers.location), 0, html)).json().error).toBe('unsupported-type');
+      const broken = png.subarray(0, 60);
+      expect((await patch(String((await create(broken.length)).headers.location), 0, broken)).statusCode).toBe(422);
+      const cancelled = String((await create(png.length)).headers.location);
+      conforms('delete', '/image/uploads/{uploadId}', await s.app.inject({ method: 'DELETE', url: cancelled, headers: TUS }));
+      await s.app.close();
+
+      const expiring = await setup({ resumableExpiresMs: 1 });
+      const old = await expiring.app.inject({ method: 'POST', url: '/image/uploads', headers: { ...TUS, 'upload-length': '10' } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const gone = await expiring.app.inject({
+        method: 'PATCH',
+        url: String(old.headers.location),
+        headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        payload: Buffer.alloc(10),
+      });
+      conforms('patch', '/image/uploads/{uploadId}', gone);
+      expect(gone.json().error).toBe('upload-expired');
     });
 
     it('answers an unknown path with the JSON 404', async () => {

@@ -1,12 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import type { Metrics } from '@imgr/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { UPLOAD_PATH } from './contract.js';
+import { RESUMABLE_UPLOAD_PATH, UPLOAD_PATH } from './contract.js';
 import { HttpError } from './http-errors.js';
 
 /** Requests per client per minute for each kind of request; 0 turns that limit off. */
 export interface RateLimits {
-  /** `POST /image` (IMGR_RATE_LIMIT_UPLOADS). */
+  /** `POST /image` and `POST /image/uploads` (IMGR_RATE_LIMIT_UPLOADS). */
   uploads: number;
   /** `DELETE /image/<id>` (IMGR_RATE_LIMIT_DELETES). */
   deletes: number;
@@ -24,6 +24,9 @@ type LimitedKind = keyof RateLimits;
 function kindOf(request: FastifyRequest): LimitedKind | undefined {
   const route = request.routeOptions.url;
   if (route === UPLOAD_PATH) return request.method === 'POST' ? 'uploads' : undefined;
+  // Creating a resumable upload counts as an upload; its PATCHes and HEADs as lookups (a 25 MiB file
+  // resumed a few times must not use up the client's uploads).
+  if (route === RESUMABLE_UPLOAD_PATH && request.method === 'POST') return 'uploads';
   if (route === undefined || !route.startsWith('/image/')) return undefined;
   return request.method === 'DELETE' ? 'deletes' : 'lookups';
 }

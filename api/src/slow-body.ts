@@ -46,6 +46,36 @@ export function watchBodyRate(
 }
 
 /**
+ * The same guard for a request whose answer another library writes (a resumable PATCH, answered by
+ * tus): a body slower than `minBytesPerSecond` over a window is cut by closing the connection. tus
+ * keeps the bytes that arrived, so a real client that stalled resumes from them; a slowloris loses
+ * its upload slot after 10-20 s, as on `POST /image`.
+ */
+export function cutSlowBody(
+  request: FastifyRequest,
+  options: { minBytesPerSecond: number; windowMs?: number; onTooSlow?: () => void },
+): void {
+  const socket = request.raw.socket;
+  const windowMs = options.windowMs ?? BODY_RATE_WINDOW_MS;
+  const minBytes = Math.ceil((options.minBytesPerSecond * windowMs) / 1000);
+  if (minBytes <= 0 || typeof socket?.bytesRead !== 'number') return;
+  let seen = socket.bytesRead;
+  const timer = setInterval(() => {
+    if (request.raw.complete) return clearInterval(timer);
+    const read = socket.bytesRead;
+    if (read - seen >= minBytes) {
+      seen = read;
+      return;
+    }
+    clearInterval(timer);
+    options.onTooSlow?.();
+    request.raw.destroy();
+  }, windowMs);
+  timer.unref();
+  request.raw.once('close', () => clearInterval(timer));
+}
+
+/**
  * The whole body must arrive within `timeoutMs` (the upload timeout for uploads, the request
  * timeout for any other body). Node's own request timeout is not reliable here (it is only checked
  * every 30 s and not at all while headersTimeout is larger), so a client trickling a body would

@@ -57,6 +57,9 @@ const envSchema = z
     IMGR_UPLOAD_TIMEOUT_MS: intFrom(1000, 3_600_000).default(900_000),
     // 1 KB/s over each 10 s window, 50 times below that phone; a slowloris sends bytes per minute.
     IMGR_UPLOAD_MIN_BYTES_PER_S: intFrom(0, 100 * 1024 * 1024).default(1024),
+    // A resumable (tus) upload left unfinished this long is removed with its staged bytes: a day covers a
+    // phone that loses its link overnight without keeping abandoned halves for ever.
+    IMGR_RESUMABLE_EXPIRES_S: intFrom(60, 30 * 86_400).default(86_400),
     // Requests per client and per minute; 0 turns that limit off.
     IMGR_RATE_LIMIT_UPLOADS: intFrom(0, 1_000_000).default(120),
     IMGR_RATE_LIMIT_DELETES: intFrom(0, 1_000_000).default(120),

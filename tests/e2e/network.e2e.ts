@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ImgrProcess, repoRoot, startImgr } from '../support/imgr-process.mjs';
 import { type Browser, fixture, fixturePath, openBrowser, screenshot } from './browser.ts';
@@ -181,6 +181,76 @@ describe('the upload page on a real network', () => {
     expect(await mine().getByRole('link').allTextContents()).toEqual(['photo-4mp.jpg']);
     expect(await page.getByText('photo-15mp.jpg').count()).toBe(0);
     await screenshot(page, 'net-05-after-reload');
+  });
+
+  it('resumes an upload cut off mid-way after a reload, when the same file is picked again', async () => {
+    // Start clean: the reload above left a resumable upload of this file, which would be resumed too.
+    await page.evaluate(() => {
+      for (const key of Object.keys(localStorage)) if (key.startsWith('tus::')) localStorage.removeItem(key);
+    });
+    const size = fixture('photo-15mp.jpg').length;
+    const patches: Array<{ offset: number }> = [];
+    const onRequest = (e: { request: { method: string; url: string; headers: Record<string, string> } }) => {
+      if (e.request.method !== 'PATCH') return;
+      const header = Object.entries(e.request.headers).find(([name]) => name.toLowerCase() === 'upload-offset');
+      patches.push({ offset: Number(header?.[1] ?? -1) });
+    };
+    cdp.on('Network.requestWillBeSent', onRequest);
+    try {
+      await uplink(100_000);
+      await pickFiles('photo-15mp.jpg');
+      await page.waitForFunction(
+        (label) => {
+          const bar = document.querySelector<HTMLProgressElement>(`progress[aria-label="${label}"]`);
+          return bar !== null && bar.value / bar.max > 0.3;
+        },
+        'Upload of photo-15mp.jpg',
+        { timeout: 30_000, polling: 100 },
+      );
+      // The connection is cut (the server dies mid-PATCH; CDP's offline mode leaves a request in
+      // flight running): tus retries, then the page says it cannot reach the server.
+      const port = Number(new URL(imgr.url).port);
+      await imgr.stop('SIGKILL');
+      await card('photo-15mp.jpg').getByRole('alert').waitFor({ timeout: 30_000 });
+      await screenshot(page, 'net-05b-connection-cut');
+      imgr = await startServer(port);
+      await uplink(-1);
+      const accept = (dialog: Dialog) => void dialog.accept();
+      page.on('dialog', accept);
+      await page.reload();
+      page.off('dialog', accept);
+      await page.getByText(/^Images up to /).waitFor();
+      expect(await page.locator('li.card').count()).toBe(0);
+
+      const before = patches.length;
+      await pickFiles('photo-15mp.jpg');
+      await card('photo-15mp.jpg').and(page.locator('[data-phase="uploaded"]')).waitFor({ timeout: 60_000 });
+      await screenshot(page, 'net-05c-resumed-done');
+      const resumed = patches.slice(before);
+      expect(resumed.length).toBeGreaterThan(0);
+      const offset = resumed[0]?.offset ?? 0;
+      console.log(`resumed at ${offset} of ${size} bytes: ${size - offset} sent again (${Math.round(((size - offset) / size) * 100)} %)`);
+      // It went on from what the server had, not from the start.
+      expect(offset).toBeGreaterThan(size * 0.2);
+      expect(offset).toBeLessThan(size);
+    } finally {
+      cdp.off('Network.requestWillBeSent', onRequest);
+      await uplink(-1);
+    }
+    // The finished image has its four sizes.
+    const href = (await card('photo-15mp.jpg').locator('[data-kind="original"] a.link-url').getAttribute('href')) ?? '';
+    const id = /\/image\/([A-Za-z0-9]{8})/.exec(href)?.[1];
+    expect(id).toBeDefined();
+    await expect
+      .poll(
+        async () => {
+          const status = (await (await fetch(`${imgr.url}/image/${id}/status`)).json()) as { sizes: Record<string, { state: string }> };
+          return Object.values(status.sizes).map((size) => size.state);
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual(['ready', 'ready', 'ready', 'ready']);
+    await mine().getByRole('link', { name: 'photo-15mp.jpg' }).waitFor();
   });
 
   it('says in plain words that the server does not answer, and a retry works once it is back', async () => {

@@ -72,7 +72,8 @@ function send(res: ServerResponse, status: number, body: unknown) {
 
 /**
  * Stands for the original Python API in front of a real imgr: the same routes and upload response,
- * without imgr's additions (no upload limits in GET /, no delete_token, no status route, no DELETE).
+ * without imgr's additions (no upload limits or resumable uploads in GET /, no delete_token, no status
+ * route, no DELETE), so the page falls back to plain `POST /image`.
  * Storage and resizing are imgr's, so variants appear for real.
  */
 export async function startOriginalApiStandIn(imgrUrl: string): Promise<Running & { requests: string[] }> {
@@ -113,6 +114,7 @@ export async function startOriginalApiStandIn(imgrUrl: string): Promise<Running 
       const {
         max_upload_bytes: _limit,
         accepted_types: _types,
+        resumable_upload_url: _resumable,
         delete_token: _token,
         ...rest
       } = (await upstream.json()) as Record<string, unknown>;

@@ -9,9 +9,12 @@ import { FakeApi, fakeFile, readyStatus } from './test/fake-api.ts';
 const fast = { initialMs: 5, factor: 1, maxMs: 5, giveUpAfterMs: 5000 };
 let api: FakeApi;
 
-function setup(props: { concurrency?: number; storage?: Storage } = {}) {
+function setup(props: { concurrency?: number; storage?: Storage; slowLinkBytesPerSecond?: number } = {}) {
   const user = userEvent.setup({ applyAccept: false });
-  const view = render(<App api={api} storage={props.storage ?? window.localStorage} backoff={fast} {...props} />);
+  // Files start together unless a test measures the link (the fake's uploads report no real rate).
+  const view = render(
+    <App api={api} storage={props.storage ?? window.localStorage} backoff={fast} slowLinkBytesPerSecond={0} {...props} />,
+  );
   return { user, ...view };
 }
 
@@ -97,6 +100,23 @@ describe('uploading', () => {
     });
     await until(() => api.uploads.length === 3, 'the third upload');
     expect(api.uploads[2]?.name).toBe('c.png');
+  });
+
+  it('sends one file at a time until the link is measured fast, and announces a resumed upload', async () => {
+    const { user } = setup({ slowLinkBytesPerSecond: 1 });
+    await user.upload(fileInput(), [fakeFile('a.png', 'image/png', 4096), fakeFile('b.png', 'image/png', 4096)]);
+    await until(() => api.uploads.length === 1, 'the first upload');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(api.uploads.map((u) => u.name)).toEqual(['a.png']);
+    expect(card('b.png').getByText('Waiting…')).toBeTruthy();
+    act(() => api.uploads[0]?.resume(1024, 4096));
+    expect(screen.getByTestId('announcer').textContent).toContain('Resuming a.png from 25 %.');
+    expect((screen.getByLabelText('Upload of a.png') as HTMLProgressElement).value).toBe(1024);
+    act(() => {
+      api.uploads[0]?.succeed();
+    });
+    await until(() => api.uploads.length === 2, 'the second upload');
+    expect(api.uploads[1]?.name).toBe('b.png');
   });
 
   it("shows the server's message and uploads again on Retry", async () => {

@@ -21,6 +21,8 @@ export interface AppProps {
   /** Shown above the page when config.json could not be used. */
   warning?: string;
   concurrency?: number;
+  /** Per-file rate under which files go one at a time (lib/pacing.ts); 0: the link is never judged slow. */
+  slowLinkBytesPerSecond?: number;
   backoff?: BackoffOptions;
 }
 
@@ -33,7 +35,15 @@ function limitsHint(info: ServerInfo): string {
   return parts.length ? `Images ${parts.join(': ')}.` : '';
 }
 
-function Page({ api, storage, warning, concurrency, backoff, announce }: AppProps & { announce: (m: string) => void }) {
+function Page({
+  api,
+  storage,
+  warning,
+  concurrency,
+  slowLinkBytesPerSecond,
+  backoff,
+  announce,
+}: AppProps & { announce: (m: string) => void }) {
   const [info, setInfo] = useState<ServerInfo>({});
   const history = useHistory(storage);
 
@@ -54,6 +64,7 @@ function Page({ api, storage, warning, concurrency, backoff, announce }: AppProp
     onUploaded: history.add,
     onMeasured: history.setDimensions,
     ...(concurrency ? { concurrency } : {}),
+    ...(slowLinkBytesPerSecond !== undefined ? { slowLinkBytesPerSecond } : {}),
     ...(backoff ? { backoff } : {}),
   });
   usePaste(uploader.addFiles);

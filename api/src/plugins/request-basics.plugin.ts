@@ -15,7 +15,8 @@ export const requestBasicsPlugin = fp<{ requestTimeoutMs: number }>(
     await app.register(cors, {
       origin: '*',
       exposedHeaders: ['Retry-After', 'ETag', 'Content-Length', 'X-Request-Id'],
-      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+      // PATCH for resumable uploads; their own answers expose the tus headers (Upload-Offset, Location…).
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     });
     app.addHook('onRequest', async (request, reply) => {
       reply.header('x-request-id', request.id);

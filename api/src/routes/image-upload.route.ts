@@ -6,6 +6,7 @@ import type { ImageService } from '../image.service.js';
 import { MULTIPART_OVERHEAD, readFileField } from '../multipart-reader.js';
 import { armBodyDeadline, watchBodyRate } from '../slow-body.js';
 import { createUploadBufferPool } from '../upload-buffers.js';
+import type { UploadSlot, UploadSlots } from '../upload-slots.js';
 
 /** Optional form field (or query parameter) asking for the upload to expire: `3600`, `90m`, `7d` (core/src/expiry.ts). */
 export const EXPIRES_IN_FIELD = 'expires_in';
@@ -21,34 +22,17 @@ export interface UploadRouteOptions {
   maxUploadBytes: number;
   /** Uploads read, checked and stored at once (IMGR_MAX_CONCURRENT_UPLOADS); the next one gets 503 busy. */
   maxConcurrentUploads: number;
+  /** The instance's upload slots, shared with the resumable uploads. */
+  slots: UploadSlots;
   /** Longest time the whole body may take to arrive (IMGR_UPLOAD_TIMEOUT_MS). */
   uploadTimeoutMs: number;
   /** Slowest body kept, in each 10 s window (IMGR_UPLOAD_MIN_BYTES_PER_S); 0 turns the guard off. */
   minUploadBytesPerSecond: number;
 }
 
-/**
- * An upload slot, taken in onRequest, in the same synchronous step as the check (so a burst never
- * takes more than the limit), and given back once both the handler has finished with the bytes
- * and the response is closed, whichever comes last (a client that hangs up mid-store does not free
- * the slot while its upload is still being stored).
- */
-interface UploadSlot {
-  handling: boolean;
-  closed: boolean;
-  released: boolean;
-}
-
 /** `POST /image`: multipart field `file`, answered 201 only once the resize tasks are confirmed. */
 export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOptions): void {
-  let active = 0;
   const slots = new WeakMap<FastifyRequest, UploadSlot>();
-  const release = (slot: UploadSlot | undefined) => {
-    if (!slot || slot.released || slot.handling || !slot.closed) return;
-    slot.released = true;
-    active--;
-    options.metrics.uploadsInProgress.set(active);
-  };
   const buffers = createUploadBufferPool({
     maxBuffers: options.maxConcurrentUploads,
     maxBufferBytes: Math.min(4 * 1024 * 1024, options.maxUploadBytes),
@@ -59,18 +43,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
     onRequest: async (request, reply) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > options.maxUploadBytes + MULTIPART_OVERHEAD) throw new HttpError('tooLarge');
-      if (active >= options.maxConcurrentUploads) {
-        options.metrics.refusedClients.inc({ reason: 'busy' });
-        throw new HttpError('busy', { retryAfterSeconds: 1 });
-      }
-      active++;
-      options.metrics.uploadsInProgress.set(active);
-      const slot: UploadSlot = { handling: false, closed: false, released: false };
-      slots.set(request, slot);
-      reply.raw.once('close', () => {
-        slot.closed = true;
-        release(slot);
-      });
+      slots.set(request, options.slots.take(reply));
       armBodyDeadline(request, reply, options.uploadTimeoutMs);
       watchBodyRate(request, reply, {
         minBytesPerSecond: options.minUploadBytesPerSecond,
@@ -79,7 +52,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
     },
     handler: async (request, reply) => {
       const slot = slots.get(request);
-      if (slot) slot.handling = true;
+      slot?.handling(true);
       try {
         if (!request.isMultipart()) throw new HttpError('missingFile');
         const form = await readFileField(request, options.maxUploadBytes, buffers);
@@ -98,8 +71,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
         if (reply.sent) return reply;
         throw error;
       } finally {
-        if (slot) slot.handling = false;
-        release(slot);
+        slot?.handling(false);
       }
     },
   });

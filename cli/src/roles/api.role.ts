@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApi, createImageService, type ReadinessCheck } from '@imgr/api';
 import { type Config, imageLimitsOf, type Logger, type Metrics } from '@imgr/core';
+import { resumableStoreFromConfig } from '../adapters.js';
 import type { Dependencies } from '../dependencies.js';
 import { readinessHysteresisOf } from '../readiness.js';
 import type { HttpServer } from './http-server.js';
@@ -47,6 +48,11 @@ export async function createApiServer(
     minUploadBytesPerSecond: env.IMGR_UPLOAD_MIN_BYTES_PER_S,
     rateLimits: { uploads: env.IMGR_RATE_LIMIT_UPLOADS, deletes: env.IMGR_RATE_LIMIT_DELETES, lookups: env.IMGR_RATE_LIMIT_LOOKUPS },
     trustedProxies: env.IMGR_TRUSTED_PROXIES,
+    // Expired unfinished uploads are looked for ten times per expiry period, at most every hour.
+    resumable: {
+      store: resumableStoreFromConfig(config),
+      cleanupIntervalMs: Math.min(3_600_000, (env.IMGR_RESUMABLE_EXPIRES_S * 1000) / 10),
+    },
   });
   return { http: api.app, setDraining: api.setDraining };
 }

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
-import { createLimiter } from '../../../core/src/limiter.ts';
 import { ApiError, type ImgrApi, LINK_KINDS, type LinkKind, type ServerInfo, type UploadResponse } from '../lib/api.ts';
 import { explainError } from '../lib/error-text.ts';
 import { percent } from '../lib/format.ts';
 import type { Dimensions, SavedUpload } from '../lib/history.ts';
+import { createPacedLimiter, SLOW_LINK_BYTES_PER_SECOND } from '../lib/pacing.ts';
 import { precheck } from '../lib/precheck.ts';
 import { type ItemError, isFinished, newItem, type UploadItem, uploadsReducer } from '../lib/uploads.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, watchVariants } from '../lib/variants.ts';
@@ -15,8 +15,10 @@ export interface UploaderOptions {
   onUploaded: (entry: SavedUpload) => void;
   /** A link's pixel size became known (a thumbnail loaded, or the picked file was read). */
   onMeasured?: (id: string, kind: LinkKind, size: Dimensions) => void;
-  /** Files sent at the same time (3): more would only split the same bandwidth. */
+  /** Most files sent at the same time on a fast link (3); on a slow one, one at a time (lib/pacing.ts). */
   concurrency?: number;
+  /** Per-file rate under which files go one at a time; 0: never (lib/pacing.ts). */
+  slowLinkBytesPerSecond?: number;
   backoff?: BackoffOptions;
   /** `expires_in` sent with each upload; unset: the server's default. */
   expiresIn?: string;
@@ -72,11 +74,12 @@ export function useUploader({
   onUploaded,
   onMeasured,
   concurrency = 3,
+  slowLinkBytesPerSecond = SLOW_LINK_BYTES_PER_SECOND,
   backoff = DEFAULT_BACKOFF,
   expiresIn,
 }: UploaderOptions): Uploader {
   const [items, dispatch] = useReducer(uploadsReducer, []);
-  const limiter = useMemo(() => createLimiter(concurrency), [concurrency]);
+  const limiter = useMemo(() => createPacedLimiter(concurrency, slowLinkBytesPerSecond), [concurrency, slowLinkBytesPerSecond]);
   const controllers = useRef(new Map<string, AbortController>());
   // Callbacks read the latest values through refs, so the functions handed to children stay stable.
   const latest = useRef({ items, info, announce, onUploaded, onMeasured, expiresIn });
@@ -122,45 +125,55 @@ export function useUploader({
       // A file still waiting for its turn is cancelled at once, not when its turn comes.
       signal.addEventListener('abort', () => started || fail(new ApiError('aborted', 'Cancelled.')), { once: true });
 
-      limiter(async () => {
-        if (signal.aborted) throw new ApiError('aborted', 'Cancelled.');
-        started = true;
-        dispatch({ type: 'start', key });
-        let shown = -1;
-        return api.upload(
-          file,
-          name,
-          (sent, total) => {
-            // One render per percent, not per progress event.
-            const now = percent(sent, total);
-            if (now === shown) return;
-            shown = now;
-            dispatch({ type: 'progress', key, sent, total });
+      limiter
+        .run(async () => {
+          if (signal.aborted) throw new ApiError('aborted', 'Cancelled.');
+          started = true;
+          dispatch({ type: 'start', key });
+          let shown = -1;
+          const startedAt = Date.now();
+          // Bytes already on the server when an interrupted upload goes on do not count for the link's speed.
+          let resumedFrom = 0;
+          return api.upload(
+            file,
+            name,
+            (sent, total) => {
+              limiter.measure(sent - resumedFrom, startedAt, Date.now());
+              // One render per percent, not per progress event.
+              const now = percent(sent, total);
+              if (now === shown) return;
+              shown = now;
+              dispatch({ type: 'progress', key, sent, total });
+            },
+            signal,
+            latest.current.expiresIn,
+            (offset, total) => {
+              resumedFrom = offset;
+              latest.current.announce(`Resuming ${name} from ${percent(offset, total)} %.`);
+            },
+          );
+        })
+        .then(
+          (upload) => {
+            const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
+            const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links, ...pick };
+            if (upload.delete_token) entry.deleteToken = upload.delete_token;
+            // Stored even if dismissed meanwhile: the image exists on the server and only this entry can delete it.
+            latest.current.onUploaded(entry);
+            if (!current()) return;
+            dispatch({ type: 'uploaded', key, upload, links });
+            latest.current.announce(`${name} uploaded; resizing.`);
+            watch(key, name, upload, signal);
+            void measureFile(file).then((size) => {
+              if (!size) return;
+              latest.current.onMeasured?.(upload.id, 'original', size);
+              if (current()) dispatch({ type: 'measured', key, kind: 'original', size });
+            });
           },
-          signal,
-          latest.current.expiresIn,
+          (error: unknown) => {
+            if (started) fail(error);
+          },
         );
-      }).then(
-        (upload) => {
-          const links = Object.fromEntries(LINK_KINDS.map((kind) => [kind, api.url(upload[kind])])) as Record<LinkKind, string>;
-          const entry: SavedUpload = { id: upload.id, name, uploadedAt: new Date().toISOString(), links, ...pick };
-          if (upload.delete_token) entry.deleteToken = upload.delete_token;
-          // Stored even if dismissed meanwhile: the image exists on the server and only this entry can delete it.
-          latest.current.onUploaded(entry);
-          if (!current()) return;
-          dispatch({ type: 'uploaded', key, upload, links });
-          latest.current.announce(`${name} uploaded; resizing.`);
-          watch(key, name, upload, signal);
-          void measureFile(file).then((size) => {
-            if (!size) return;
-            latest.current.onMeasured?.(upload.id, 'original', size);
-            if (current()) dispatch({ type: 'measured', key, kind: 'original', size });
-          });
-        },
-        (error: unknown) => {
-          if (started) fail(error);
-        },
-      );
     },
     [api, limiter, watch],
   );

@@ -1,7 +1,9 @@
 import type { IndexBody, UploadResult, VariantState } from '@imgr/api/contract';
+import { isSupported as isResumableSupported } from 'tus-js-client';
 // The variants module has no imports of its own, so the page takes the server's list from its source.
 import { VARIANT_NAMES, type VariantName } from '../../../core/src/variants.ts';
 import { apiUrl } from './endpoint.ts';
+import { ResumableUnavailable, resumableUpload } from './resumable-upload.ts';
 
 export const SIZES = VARIANT_NAMES;
 export type Size = VariantName;
@@ -15,6 +17,8 @@ export type UploadResponse = Omit<UploadResult, 'delete_token' | 'expires_at'> &
 export interface ServerInfo {
   maxUploadBytes?: number;
   acceptedTypes?: string[];
+  /** Creation URL of resumable (tus) uploads, relative to the API root; absent on the original API. */
+  resumableUploadUrl?: string;
 }
 
 /** One size in the page's view of `GET /image/<id>/status`: its state, and why when it failed. */
@@ -82,13 +86,18 @@ export interface ImgrApi {
   /** Absolute URL of a path or of a URL the server returned. */
   url(path: string): string;
   info(): Promise<ServerInfo>;
-  /** `expiresIn`: the API's `expires_in` (`1h`, `7d`); absent, the server's default. */
+  /**
+   * `expiresIn`: the API's `expires_in` (`1h`, `7d`); absent, the server's default. Resumable (tus)
+   * when `info()` found the server's tus endpoint, `POST /image` otherwise; `onResume` tells that an
+   * earlier, interrupted upload of the same file goes on from `offset`.
+   */
   upload(
     file: Blob,
     name: string,
     onProgress: (sent: number, total: number) => void,
     signal?: AbortSignal,
     expiresIn?: string,
+    onResume?: (offset: number, total: number) => void,
   ): Promise<UploadResponse>;
   /** `null` when the server has no status route (the original API); throws ApiError on transient failures. */
   status(id: string): Promise<SizeStatuses | null>;
@@ -133,12 +142,12 @@ function serverMessage(body: string, status: number, statusText: string): { mess
   return { message: `HTTP ${status}${statusText ? ` ${statusText}` : ''}` };
 }
 
-function errorFromResponse(status: number, statusText: string, body: string, retryAfterHeader: string | null): ApiError {
+export function errorFromResponse(status: number, statusText: string, body: string, retryAfterHeader: string | null): ApiError {
   const { message, code } = serverMessage(body, status, statusText);
   return new ApiError(kindForStatus(status), message, status, retryAfter(retryAfterHeader), code);
 }
 
-function isUploadResponse(value: unknown): value is UploadResponse {
+export function isUploadResponse(value: unknown): value is UploadResponse {
   if (!value || typeof value !== 'object') return false;
   const record = value as Record<string, unknown>;
   return typeof record.id === 'string' && LINK_KINDS.every((kind) => typeof record[kind] === 'string');
@@ -160,8 +169,13 @@ function parseStatus(value: unknown): SizeStatuses | null {
 
 function parseInfo(value: unknown): ServerInfo {
   if (!value || typeof value !== 'object') return {};
-  const { max_upload_bytes: max, accepted_types: types } = value as Partial<Record<keyof IndexBody, unknown>>;
+  const {
+    max_upload_bytes: max,
+    accepted_types: types,
+    resumable_upload_url: resumable,
+  } = value as Partial<Record<keyof IndexBody, unknown>>;
   const info: ServerInfo = {};
+  if (typeof resumable === 'string' && resumable.startsWith('/')) info.resumableUploadUrl = resumable;
   if (typeof max === 'number' && max > 0) info.maxUploadBytes = max;
   const list = typeof types === 'string' ? types.split(',') : types;
   if (Array.isArray(list)) {
@@ -171,20 +185,68 @@ function parseInfo(value: unknown): ServerInfo {
   return info;
 }
 
-const offline = () => new ApiError('offline', navigator.onLine === false ? 'You are offline.' : 'Could not reach the server.');
+export const offlineError = () => new ApiError('offline', navigator.onLine === false ? 'You are offline.' : 'Could not reach the server.');
 
 async function request(input: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(input, { cache: 'no-store', ...init });
   } catch {
     if (init.signal?.aborted) throw new ApiError('aborted', 'Cancelled.');
-    throw offline();
+    throw offlineError();
   }
 }
 
 /** The real API over HTTP; `base` is the absolute API root from `apiBase`. */
 export function createHttpApi(base: string): ImgrApi {
   const url = (path: string) => apiUrl(base, path);
+  // Learnt from `GET /`: the page uses tus only where the server says it has it.
+  let resumableEndpoint: string | undefined;
+
+  function postUpload(
+    file: Blob,
+    name: string,
+    onProgress: (sent: number, total: number) => void,
+    signal?: AbortSignal,
+    expiresIn?: string,
+  ) {
+    // XMLHttpRequest because fetch reports no upload progress.
+    return new Promise<UploadResponse>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const form = new FormData();
+      if (expiresIn) form.append('expires_in', expiresIn);
+      form.append('file', file, name);
+      xhr.open('POST', url('image'));
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      };
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          let body: unknown;
+          try {
+            body = JSON.parse(xhr.responseText);
+          } catch {
+            body = undefined;
+          }
+          if (isUploadResponse(body)) resolve(body);
+          else reject(new ApiError('server', 'The server answered with something that is not an upload result.', xhr.status));
+          return;
+        }
+        reject(errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After')));
+      };
+      xhr.onerror = () => reject(offlineError());
+      xhr.ontimeout = () => reject(offlineError());
+      xhr.onabort = () => reject(new ApiError('aborted', 'Cancelled.'));
+      if (signal) {
+        if (signal.aborted) {
+          reject(new ApiError('aborted', 'Cancelled.'));
+          return;
+        }
+        signal.addEventListener('abort', () => xhr.abort(), { once: true });
+      }
+      xhr.send(form);
+    });
+  }
 
   return {
     url,
@@ -194,50 +256,24 @@ export function createHttpApi(base: string): ImgrApi {
         // Asking for JSON matters in single-machine mode, where a browser asking for HTML gets this page.
         const response = await request(base, { headers: { Accept: 'application/json' } });
         if (!response.ok) return {};
-        return parseInfo(await response.json());
+        const info = parseInfo(await response.json());
+        resumableEndpoint = info.resumableUploadUrl && url(info.resumableUploadUrl.slice(1));
+        return info;
       } catch {
         return {};
       }
     },
 
-    upload(file, name, onProgress, signal, expiresIn) {
-      // XMLHttpRequest because fetch reports no upload progress.
-      return new Promise<UploadResponse>((resolve, reject) => {
-        const xhr = new XMLHttpRequest();
-        const form = new FormData();
-        if (expiresIn) form.append('expires_in', expiresIn);
-        form.append('file', file, name);
-        xhr.open('POST', url('image'));
-        xhr.setRequestHeader('Accept', 'application/json');
-        xhr.upload.onprogress = (event) => {
-          if (event.lengthComputable) onProgress(event.loaded, event.total);
-        };
-        xhr.onload = () => {
-          if (xhr.status >= 200 && xhr.status < 300) {
-            let body: unknown;
-            try {
-              body = JSON.parse(xhr.responseText);
-            } catch {
-              body = undefined;
-            }
-            if (isUploadResponse(body)) resolve(body);
-            else reject(new ApiError('server', 'The server answered with something that is not an upload result.', xhr.status));
-            return;
-          }
-          reject(errorFromResponse(xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('Retry-After')));
-        };
-        xhr.onerror = () => reject(offline());
-        xhr.ontimeout = () => reject(offline());
-        xhr.onabort = () => reject(new ApiError('aborted', 'Cancelled.'));
-        if (signal) {
-          if (signal.aborted) {
-            reject(new ApiError('aborted', 'Cancelled.'));
-            return;
-          }
-          signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    async upload(file, name, onProgress, signal, expiresIn, onResume) {
+      if (resumableEndpoint && isResumableSupported) {
+        try {
+          return await resumableUpload({ endpoint: resumableEndpoint, file, name, onProgress, onResume, signal, expiresIn });
+        } catch (error) {
+          if (!(error instanceof ResumableUnavailable)) throw error;
+          resumableEndpoint = undefined;
         }
-        xhr.send(form);
-      });
+      }
+      return postUpload(file, name, onProgress, signal, expiresIn);
     },
 
     async status(id) {

@@ -8,6 +8,8 @@ export interface PendingUpload {
   signal: AbortSignal | undefined;
   expiresIn: string | undefined;
   progress(sent: number, total: number): void;
+  /** Tells the page that an interrupted upload goes on from `offset` (what a resumable upload reports). */
+  resume(offset: number, total: number): void;
   succeed(response?: Partial<UploadResponse>): UploadResponse;
   fail(error: ApiError): void;
 }
@@ -40,7 +42,14 @@ export class FakeApi implements ImgrApi {
     return this.info_;
   }
 
-  upload(file: Blob, name: string, onProgress: (sent: number, total: number) => void, signal?: AbortSignal, expiresIn?: string) {
+  upload(
+    file: Blob,
+    name: string,
+    onProgress: (sent: number, total: number) => void,
+    signal?: AbortSignal,
+    expiresIn?: string,
+    onResume?: (offset: number, total: number) => void,
+  ) {
     return new Promise<UploadResponse>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(new ApiError('aborted', 'Cancelled.')));
       this.uploads.push({
@@ -49,6 +58,10 @@ export class FakeApi implements ImgrApi {
         signal,
         expiresIn,
         progress: onProgress,
+        resume: (offset, total) => {
+          onResume?.(offset, total);
+          onProgress(offset, total);
+        },
         succeed: (overrides = {}) => {
           const id = overrides.id ?? `img${String(++this.counter).padStart(5, '0')}`;
           const response: UploadResponse = {
