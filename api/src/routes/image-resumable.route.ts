@@ -6,7 +6,7 @@ import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { RESUMABLE_UPLOAD_PATH } from '../contract.js';
 import { HttpError, type HttpErrorName } from '../http-errors.js';
 import type { ImageService } from '../image.service.js';
-import { httpErrorOf } from '../plugins/error-handler.plugin.js';
+import { DEPENDENCY_RETRY_AFTER_S, httpErrorOf } from '../plugins/error-handler.plugin.js';
 import type { ResumableStore } from '../resumable/resumable-store.port.js';
 import { cutSlowBody } from '../slow-body.js';
 import type { UploadSlots } from '../upload-slots.js';
@@ -68,11 +68,14 @@ export function registerResumableRoute(app: FastifyInstance, options: ResumableR
       const result = await images.upload(bytes, { requestId }, upload.metadata?.[RESUMABLE_METADATA.expiresIn] ?? undefined);
       return { status_code: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(result) };
     } catch (error) {
-      const httpError = httpErrorOf(error as Error);
-      if (!httpError) log.error({ err: error, requestId }, 'finishing a resumable upload failed');
-      throw httpError
-        ? { status_code: httpError.status, body: JSON.stringify(httpError.body()) }
-        : { status_code: 500, body: JSON.stringify({ error: 'internal', message: 'Unexpected server error.' }) };
+      // The staged copy is read through the tus store's own S3 client, whose failures imgr's catalogue
+      // does not know: an outage there is a storage outage (503), not a bug.
+      let httpError = httpErrorOf(error as Error);
+      if (!httpError) {
+        log.warn({ err: error, requestId }, 'finishing a resumable upload failed: answering 503');
+        httpError = new HttpError('storageUnavailable', { retryAfterSeconds: DEPENDENCY_RETRY_AFTER_S });
+      }
+      throw { status_code: httpError.status, body: JSON.stringify(httpError.body()) };
     } finally {
       // Accepted (now stored as an image) or refused: the staged copy has no further use.
       await store.discard(upload.id).catch((error: unknown) => log.warn({ err: error, id: upload.id }, 'staged upload left for expiry'));
