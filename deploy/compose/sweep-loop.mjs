@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const log = (level, msg, fields = {}) => console.log(JSON.stringify({ level, time: new Date().toISOString(), component: 'sweep-loop', msg, ...fields }));
+const log = (level, msg, fields = {}) =>
+  console.log(JSON.stringify({ level, time: new Date().toISOString(), component: 'sweep-loop', msg, ...fields }));
 
 const periodS = Number(process.env.IMGR_SWEEP_PERIOD_S);
 const [command, ...args] = process.argv.slice(2);
