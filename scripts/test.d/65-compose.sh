@@ -44,6 +44,7 @@ echo "compose: config valid; the ingress config it renders at start is accepted 
 # step 30 builds it first) must be the image's release: compose-seaweedfs.mjs compares the versions.
 scripts/services/seaweedfs.sh install
 scripts/services/rabbitmq.sh up
+need_apt rclone rclone
 [ -f cli/dist/main.js ] || npm run build
 $compose --profile '*' --project-directory . -f compose.yaml --env-file .env.example config --format json > "$out/full.json"
 nice node tests/docker/compose-seaweedfs.mjs "$out/full.json" "$(scripts/services/seaweedfs.sh bin)"

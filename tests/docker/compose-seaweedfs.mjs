@@ -5,7 +5,8 @@
 //   - its health check command (port moved) must pass, a request with other keys must be refused, and
 //     imgr's storage contract (tests/integration/s3-seaweedfs.test.ts) runs on it with the stack's keys;
 //   - the sweep service's loop (deploy/compose/sweep-loop.mjs) runs `imgr sweep` of this checkout against
-//     it, twice, and stops on SIGTERM.
+//     it, twice, and stops on SIGTERM;
+//   - the backup service's script and rclone settings mirror its bucket (to a second bucket on it).
 // Usage: node tests/docker/compose-seaweedfs.mjs <model.json> <weed>   (after npm run build; RabbitMQ up)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { freePorts } from '../support/ports.mjs';
 import { testS3Client } from '../support/s3-buckets.mjs';
 
@@ -151,6 +152,30 @@ try {
   if (code !== 0) fail(`the sweep loop exited with ${code} on SIGTERM`);
   if (/"level":"(warn|error)"/.test(output)) fail(`the sweep loop logged a failure:\n${output}`);
   console.log(`compose sweep: ${reports} runs of imgr sweep through deploy/compose/sweep-loop.mjs, stopped by SIGTERM`);
+
+  // The backup service's mirror from it: its script and environment, the live remote moved to this host
+  // and the backup remote a second bucket on the same server.
+  const backup = model.services.backup;
+  const target = 'imgr-compose-backup';
+  const objects = testS3Client({ endpoint, ...keys });
+  await objects.send(new CreateBucketCommand({ Bucket: target }));
+  await objects.send(new PutObjectCommand({ Bucket: bucket, Key: 'AbCd1234/original', Body: 'image bytes', ContentType: 'image/png' }));
+  const { IMGR_PUSHGATEWAY_URL: _, ...backupEnv } = backup.environment;
+  execFileSync('sh', [join(root, 'deploy/backup/imgr-backup.sh'), 'backup'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...backupEnv,
+      PATH: process.env.PATH,
+      RCLONE_CONFIG_LIVE_ENDPOINT: endpoint,
+      RCLONE_CONFIG_BACKUP_ENDPOINT: endpoint,
+      RCLONE_CONFIG_BACKUP_ACCESS_KEY_ID: keys.accessKey,
+      RCLONE_CONFIG_BACKUP_SECRET_ACCESS_KEY: keys.secretKey,
+      IMGR_BACKUP_TARGET_BUCKET: target,
+    },
+  });
+  const copy = await objects.send(new GetObjectCommand({ Bucket: target, Key: 'current/AbCd1234/original' }));
+  if ((await copy.Body.transformToString()) !== 'image bytes') fail('the backup service did not mirror the bucket');
+  console.log(`compose backup: rclone (provider ${backup.environment.RCLONE_CONFIG_LIVE_PROVIDER}) mirrored the bucket from it`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   if (server.exitCode === null) await once(server, 'exit');
