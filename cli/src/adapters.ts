@@ -20,7 +20,12 @@ export function storageFromConfig(config: Config): ObjectStore {
 /** The one place where configuration picks the queue adapter. */
 export function queueFromConfig(config: Config, logger: Logger): JobQueue {
   if (config.brokerUrl.startsWith('memory://')) return createMemoryQueue();
-  return createAmqpQueue({ url: config.brokerUrl, publishTimeoutMs: config.env.IMGR_PUBLISH_TIMEOUT_MS, logger });
+  return createAmqpQueue({
+    url: config.brokerUrl,
+    publishTimeoutMs: config.env.IMGR_PUBLISH_TIMEOUT_MS,
+    deadLetterMaxLength: config.env.IMGR_DEAD_LETTER_MAX_LENGTH,
+    logger,
+  });
 }
 
 /**

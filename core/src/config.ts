@@ -91,6 +91,8 @@ const envSchema = z
     IMGR_WORKER_MAX_ATTEMPTS: intFrom(1, 100).default(5),
     // A task whose worker died holding it this many times is dead-lettered (docs/operations.md, "Dead-letter queue").
     IMGR_MAX_LOST_DELIVERIES: intFrom(1, 100).default(5),
+    // Dead letters kept at most in imgr.dead-letter; past it the broker drops the oldest (0: unbounded).
+    IMGR_DEAD_LETTER_MAX_LENGTH: intFrom(0, 10_000_000).default(10_000),
     IMGR_SHARP_CONCURRENCY: intFrom(0, 64).default(0),
     IMGR_SHARP_CACHE_MB: intFrom(0, 4096).default(50),
     IMGR_SWEEP_MIN_AGE_S: intFrom(0, 86_400 * 30).default(120),

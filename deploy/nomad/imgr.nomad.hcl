@@ -275,6 +275,8 @@ job "imgr" {
       shutdown_delay = "5s"
       # On SIGTERM the API drains in-flight requests for up to IMGR_SHUTDOWN_TIMEOUT_MS (20 s):
       # leave 10 s more before SIGKILL. The client's max_kill_timeout (2m) allows it.
+      # This kill timeout and the memory below: API_KILL_TIMEOUT_S and API_MEMORY_MIB of
+      # deploy/runtime/limits.env, as in compose.yaml (tests/deploy/runtime-settings.test.mjs).
       kill_timeout = "30s"
       kill_signal  = "SIGTERM"
 
@@ -395,10 +397,12 @@ job "imgr" {
       shutdown_delay = "2s"
       # Worker deadline 75 s + margin: SIGKILL only if an image is truly stuck; an unacknowledged
       # task is redelivered by RabbitMQ anyway, so nothing is lost, only redone.
+      # This kill timeout and the memory below: WORKER_KILL_TIMEOUT_S and WORKER_MEMORY_MIB of
+      # deploy/runtime/limits.env, as in compose.yaml (tests/deploy/runtime-settings.test.mjs).
       kill_timeout = "90s"
 
-      # Measured in the failover simulation: 155-165 MiB peak RSS resizing small PNGs. The worst
-      # case is larger: a 50 Mpx PNG (IMGR_MAX_PIXELS) decodes to ~200 MiB of RGBA, two at once
+      # Measured in the failover simulation: 155-165 MiB peak RSS resizing small PNGs; under the worst
+      # backlog 217 MiB (bench/worker-memory.mjs). The computed worst case is larger: a 50 Mpx PNG (IMGR_MAX_PIXELS) decodes to ~200 MiB of RGBA, two at once
       # (IMGR_WORKER_CONCURRENCY 2) plus the 50 MiB libvips cache and the runtime: ~600 MiB.
       resources {
         cpu    = 1000

@@ -87,7 +87,9 @@ job "imgr-sweep" {
   type        = "batch"
 
   periodic {
-    # Every 10 minutes: a lost variant is back within ~10 minutes plus one resize.
+    # Every 10 minutes: a lost variant is back within ~10 minutes plus one resize. IMGR_SWEEP_PERIOD_S of
+    # deploy/runtime/sweep.env (compose's sweep service waits that long between runs; held to this cron
+    # by tests/deploy/runtime-settings.test.mjs).
     crons = ["*/10 * * * *"]
     # A slow run (large bucket) must not pile up a second one listing the same objects.
     prohibit_overlap = true
@@ -133,6 +135,8 @@ job "imgr-sweep" {
         LOG_LEVEL       = "info"
         # A run that has not finished in 8 minutes exits with an error: with prohibit_overlap a hung
         # run would otherwise silence every later period (a Nomad batch job has no run-time limit).
+        # The value of deploy/runtime/sweep.env, which compose.yaml reads (held to it by
+        # tests/deploy/runtime-settings.test.mjs).
         IMGR_SWEEP_TIMEOUT_S = "480"
       }
 
@@ -154,7 +158,8 @@ job "imgr-sweep" {
         env         = true
       }
 
-      # Stops between two objects on SIGTERM; nothing to drain.
+      # Stops between two objects on SIGTERM; nothing to drain. This kill timeout and the memory below
+      # are SWEEP_KILL_TIMEOUT_S and SWEEP_MEMORY_MIB of deploy/runtime/limits.env, as in compose.yaml.
       kill_timeout = "15s"
 
       resources {

@@ -3,8 +3,10 @@
 # Built from source: `go install` refuses the module (its go.mod has replace directives), so the module is
 # downloaded from the Go proxy and built inside its own tree, where the replaces apply. Cached in
 # SEAWEED_TOOLS (/opt/imgr-s3-tools when writable). About 10 min on 2 cores the first time.
-#   up     install when missing, start unless answering (idempotent)
-#   down   stop the server this script started
+#   up       install when missing, start unless answering (idempotent)
+#   down     stop the server this script started
+#   install  build the binary only (tests/docker/compose-seaweedfs.mjs runs it with compose's flags)
+#   bin      print the binary's path
 # Env: SEAWEED_DIR (/tmp/imgr-seaweedfs), SEAWEED_PORT (8333, the S3 port; the others follow it)
 set -euo pipefail
 D=${SEAWEED_DIR:-/tmp/imgr-seaweedfs}
@@ -12,6 +14,8 @@ PORT=${SEAWEED_PORT:-8333}
 TOOLS=${SEAWEED_TOOLS:-/opt/imgr-s3-tools}
 [ -w "$(dirname "$TOOLS")" ] || TOOLS=/tmp/imgr-s3-tools
 # Pinned: the version the suite was last run on (a pseudo-version the Go proxy serves), not whatever is latest.
+# Release 4.53 (weed/util/version): the tag of compose.yaml's chrislusf/seaweedfs image, which must stay the
+# same release (tests/docker/compose-seaweedfs.mjs compares them).
 VERSION=v0.0.0-20261109003541-7506e5f91cd6
 BIN=$TOOLS/seaweed/$VERSION/weed
 answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null)" = 200 ]; }
@@ -50,6 +54,8 @@ JSON
 
 case "${1:-up}" in
   up) up ;;
+  install) install ;;
+  bin) echo "$BIN" ;;
   down) [ -f "$D/pid" ] && kill "$(cat "$D/pid")" 2>/dev/null; rm -f "$D/pid" ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|install|bin" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { VARIANTS } from '@imgr/core';
+import { DEAD_LETTER_MAX_LENGTH, DEAD_LETTER_QUEUE, deadLetterDeclaration } from '@imgr/core/amqp';
 import amqp from 'amqplib';
 import { onTestFailed } from 'vitest';
 import { fixtures, type ImgrProcess, imgrEnv, repoRoot, s3Storage, services, startImgr } from '../support/services.js';
@@ -170,9 +171,20 @@ export async function waitForVariants(bucket: string, ids: readonly string[], ti
 export async function purgeQueues(): Promise<{ celery: number; deadLetters: number }> {
   const connection = await amqp.connect(services.amqpUrl);
   try {
+    // The dead-letter queue as imgr declares it (bounded), unless it exists already: a declaration with
+    // other arguments than the existing queue's would be refused.
+    const probe = await connection.createChannel();
+    probe.on('error', () => undefined);
+    const exists = await probe.checkQueue(DEAD_LETTER_QUEUE).then(
+      () => true,
+      () => false,
+    );
     const channel = await connection.createChannel();
     await channel.assertQueue('celery', { durable: true });
-    await channel.assertQueue('imgr.dead-letter', { durable: true });
+    if (!exists) {
+      const declaration = deadLetterDeclaration(DEAD_LETTER_QUEUE, DEAD_LETTER_MAX_LENGTH);
+      await channel.assertQueue(declaration.name, { durable: true, arguments: declaration.arguments });
+    }
     const celery = (await channel.purgeQueue('celery')).messageCount;
     const deadLetters = (await channel.purgeQueue('imgr.dead-letter')).messageCount;
     return { celery, deadLetters };

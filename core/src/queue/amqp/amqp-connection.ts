@@ -10,10 +10,21 @@ export interface AmqpConnectionOptions {
   /** Bound on connect (and on each call that needs the connection), so a dead broker answers fast. */
   timeoutMs: number;
   logger: Logger;
-  /** Declared (durable, no arguments) on every new connection. */
-  queues: readonly string[];
+  /** Declared (durable) on every new connection. */
+  queues: readonly QueueDeclaration[];
   /** Called when the connection in use goes away; not called after `close()`. */
   onLost: () => void;
+}
+
+export interface QueueDeclaration {
+  name: string;
+  /**
+   * `x-` arguments (a length bound...). None: declared as Celery declares its queue. A queue that already
+   * exists with other arguments is used as it is, and `policy` is logged as the way to bound it.
+   */
+  arguments?: Readonly<Record<string, string | number>>;
+  /** The command that puts the same bound on an existing queue as a policy, for the operator. */
+  policy?: string;
 }
 
 export interface AmqpConnection {
@@ -70,14 +81,46 @@ async function openLink(options: AmqpConnectionOptions, log: Logger, onClose: ()
     publisher.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
     // Publishing needs this channel: once it is gone, the whole link is, and the next call opens a new one.
     publisher.on('close', () => void model.close().catch(() => undefined));
-    // As Celery declares `celery`: durable, no arguments (others would fail its declaration).
-    for (const queue of options.queues) await publisher.assertQueue(queue, { durable: true });
+    for (const queue of options.queues) {
+      // As Celery declares `celery`: durable, no arguments (others would fail its declaration).
+      if (!queue.arguments) await publisher.assertQueue(queue.name, { durable: true });
+      else await declareWithArguments(model, queue, log);
+    }
     return { model, publisher };
   } catch (error) {
     // A broker still starting can accept the connection and then fail the channel: close it.
     await model.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** AMQP's PRECONDITION_FAILED: the queue exists with other arguments (the broker closes the channel). */
+const PRECONDITION_FAILED = 406;
+
+/**
+ * Declares a queue with its arguments on a channel of its own: a broker that refuses the declaration
+ * (the queue exists with other arguments, as earlier versions declared it) closes that channel only.
+ * Then the existing queue is checked passively and used as it is, and the operator is told which
+ * policy gives it the same bound: redeclaring it would mean deleting it with its messages.
+ */
+async function declareWithArguments(model: ChannelModel, queue: QueueDeclaration, log: Logger): Promise<void> {
+  const declare = await model.createChannel();
+  // The refusal also arrives as a channel error event; the rejected declaration below handles it.
+  declare.on('error', () => undefined);
+  try {
+    await declare.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+    await declare.close();
+    return;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== PRECONDITION_FAILED) throw error;
+  }
+  const check = await model.createChannel();
+  await check.checkQueue(queue.name);
+  await check.close();
+  log.warn(
+    { queue: queue.name, arguments: queue.arguments, policy: queue.policy },
+    'queue exists without the arguments imgr declares it with; using it as it is: apply the policy to bound it',
+  );
 }
 
 /** One connection per process with its confirm channel, shared by publishing and consuming. */

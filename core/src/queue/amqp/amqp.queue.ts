@@ -1,12 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import type { ConsumeOptions, JobContext, JobHandler, JobQueue, ResizeJob } from '../queue.port.js';
-import { createAmqpConnection, DRIVER, withTimeout } from './amqp-connection.js';
+import { createAmqpConnection, DRIVER, type QueueDeclaration, withTimeout } from './amqp-connection.js';
 import { type AmqpConsumer, createAmqpConsumer } from './amqp-consumer.js';
 import { CELERY_QUEUE, encodeCeleryTask } from './celery-message.js';
 
 /** Where imgr puts the tasks that can never succeed, with the reason in their headers. */
 export const DEAD_LETTER_QUEUE = 'imgr.dead-letter';
+/** Dead letters kept at most (IMGR_DEAD_LETTER_MAX_LENGTH): about 10 MB of tasks; the alert fires at the first. */
+export const DEAD_LETTER_MAX_LENGTH = 10_000;
+
+/**
+ * The dead-letter queue bounded in length: past `maxLength` the broker drops the oldest letter
+ * (`drop-head`), so a flood of failures cannot fill the broker's disk; every letter was counted in
+ * `imgr_dead_letters_total` and its failure recorded in the bucket (`failed/<id>`) before. 0: unbounded.
+ * `vhost` only completes the policy command logged when the queue exists without the bound.
+ */
+export function deadLetterDeclaration(name: string, maxLength: number, vhost = '/'): QueueDeclaration {
+  if (maxLength === 0) return { name };
+  const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+  return {
+    name,
+    arguments: { 'x-max-length': maxLength, 'x-overflow': 'drop-head' },
+    policy: `rabbitmqctl set_policy -p '${vhost}' --apply-to queues imgr-dead-letter-bound '${pattern}' '{"max-length": ${maxLength}, "overflow": "drop-head"}'`,
+  };
+}
+
+/** The virtual host of an AMQP URL, as RabbitMQ names it (an empty path is `/`). */
+function vhostOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+}
 
 export interface AmqpQueueOptions {
   /** e.g. `amqp://guest:guest@127.0.0.1:5672/%2F`. */
@@ -18,6 +41,8 @@ export interface AmqpQueueOptions {
   queue?: string;
   /** Where jobs that can never succeed go, with the reason in their headers: `imgr.dead-letter`. */
   deadLetterQueue?: string;
+  /** Dead letters kept at most; past it the oldest is dropped. 0: unbounded. 10 000. */
+  deadLetterMaxLength?: number;
   /** Pause before a failed job is handed back to the broker, so an outage does not spin: 1000 ms. */
   redeliveryDelayMs?: number;
 }
@@ -37,7 +62,10 @@ export function createAmqpQueue(options: AmqpQueueOptions): JobQueue {
     url: options.url,
     timeoutMs,
     logger: options.logger,
-    queues: [queue, deadLetterQueue],
+    queues: [
+      { name: queue },
+      deadLetterDeclaration(deadLetterQueue, options.deadLetterMaxLength ?? DEAD_LETTER_MAX_LENGTH, vhostOf(options.url)),
+    ],
     onLost: () => consumer?.connectionLost(),
   });
   const messageCount = async (): Promise<number> => {
