@@ -1,8 +1,9 @@
 // Temporary credentials from MinIO's STS (AssumeRole signed with the STS user's keys), printed as the tests' env.
+// An hour: the integration step runs well within it once they are minted, its last action before the tests.
 import aws4 from 'aws4';
 
 const port = process.argv[2];
-const body = 'Action=AssumeRole&Version=2011-06-15&DurationSeconds=900';
+const body = 'Action=AssumeRole&Version=2011-06-15&DurationSeconds=3600';
 const signed = aws4.sign(
   {
     host: `127.0.0.1:${port}`,

@@ -11,7 +11,6 @@ need_apt haproxy haproxy
 need_apt faketime faketime
 # MinIO with an STS user: the contract again with temporary credentials (first run builds it, ~6 min).
 scripts/services/minio.sh up
-eval "$(node scripts/services/minio-sts.mjs "${MINIO_PORT:-9300}")"
 export IMGR_TEST_MINIO_ENDPOINT=http://127.0.0.1:${MINIO_PORT:-9300}
 # SeaweedFS's S3 gateway: the storage contract on a third server (first run builds it, ~10 min).
 scripts/services/seaweedfs.sh up
@@ -21,6 +20,8 @@ node tests/fixtures/make-fixtures.mjs
 need_apt exiftool libimage-exiftool-perl
 # The Python side of the wire-compatibility tests: Celery itself, from PyPI.
 python3 -c 'import celery' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check 'celery>=5.3,<6'
+# The temporary credentials are minted last, once every build and install above is done: they expire.
+eval "$(node scripts/services/minio-sts.mjs "${MINIO_PORT:-9300}")"
 export IMGR_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2F
 export IMGR_TEST_S3_ENDPOINT=http://127.0.0.1:7480 IMGR_TEST_S3_ACCESS_KEY=test IMGR_TEST_S3_SECRET_KEY=testsecret
 npx vitest run --project integration
