@@ -19,30 +19,19 @@ export function watchBodyRate(
   reply: FastifyReply,
   options: { minBytesPerSecond: number; windowMs?: number; onTooSlow?: () => void },
 ): void {
-  const socket = request.raw.socket;
-  const windowMs = options.windowMs ?? BODY_RATE_WINDOW_MS;
-  const minBytes = Math.ceil((options.minBytesPerSecond * windowMs) / 1000);
-  // inject()'s fake socket counts no bytes: nothing to measure there.
-  if (minBytes <= 0 || typeof socket?.bytesRead !== 'number') return;
-  let seen = socket.bytesRead;
-  const timer = setInterval(() => {
-    if (request.raw.complete || reply.sent) return clearInterval(timer);
-    const read = socket.bytesRead;
-    if (read - seen >= minBytes) {
-      seen = read;
-      return;
-    }
-    clearInterval(timer);
-    options.onTooSlow?.();
-    const error = new HttpError('tooSlow', {
-      message: `The upload arrived at less than ${options.minBytesPerSecond} bytes per second over ${windowMs / 1000} s; the connection is closed.`,
-      extra: { min_bytes_per_second: options.minBytesPerSecond },
-    });
-    reply.raw.once('finish', () => request.raw.destroy());
-    void reply.status(error.status).header('connection', 'close').send(error.body());
-  }, windowMs);
-  timer.unref();
-  reply.raw.once('close', () => clearInterval(timer));
+  watchSocketRate(
+    request,
+    options,
+    () => request.raw.complete || reply.sent,
+    () => {
+      const error = new HttpError('tooSlow', {
+        message: `The upload arrived at less than ${options.minBytesPerSecond} bytes per second over ${(options.windowMs ?? BODY_RATE_WINDOW_MS) / 1000} s; the connection is closed.`,
+        extra: { min_bytes_per_second: options.minBytesPerSecond },
+      });
+      reply.raw.once('finish', () => request.raw.destroy());
+      void reply.status(error.status).header('connection', 'close').send(error.body());
+    },
+  );
 }
 
 /**
@@ -55,13 +44,29 @@ export function cutSlowBody(
   request: FastifyRequest,
   options: { minBytesPerSecond: number; windowMs?: number; onTooSlow?: () => void },
 ): void {
+  watchSocketRate(
+    request,
+    options,
+    () => request.raw.complete,
+    () => request.raw.destroy(),
+  );
+}
+
+/** Calls `cut` once when fewer than the minimum bytes reached the socket in a window, until `done()`. */
+function watchSocketRate(
+  request: FastifyRequest,
+  options: { minBytesPerSecond: number; windowMs?: number; onTooSlow?: () => void },
+  done: () => boolean,
+  cut: () => void,
+): void {
   const socket = request.raw.socket;
   const windowMs = options.windowMs ?? BODY_RATE_WINDOW_MS;
   const minBytes = Math.ceil((options.minBytesPerSecond * windowMs) / 1000);
+  // inject()'s fake socket counts no bytes: nothing to measure there.
   if (minBytes <= 0 || typeof socket?.bytesRead !== 'number') return;
   let seen = socket.bytesRead;
   const timer = setInterval(() => {
-    if (request.raw.complete) return clearInterval(timer);
+    if (done()) return clearInterval(timer);
     const read = socket.bytesRead;
     if (read - seen >= minBytes) {
       seen = read;
@@ -69,9 +74,10 @@ export function cutSlowBody(
     }
     clearInterval(timer);
     options.onTooSlow?.();
-    request.raw.destroy();
+    cut();
   }, windowMs);
   timer.unref();
+  // Cleared when the request closes, or at the next window once done() says the body is over.
   request.raw.once('close', () => clearInterval(timer));
 }
 
