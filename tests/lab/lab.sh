@@ -12,7 +12,9 @@
 # usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|site [ARGS...]|down|all
 # env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
 #        LAB_KEEP=1 (all: leave the lab running at the end), LAB_RESULTS (results file,
-#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8)
+#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8),
+#        LAB_TLS=1 (the provider's Consul and Nomad servers offer TLS, with a CA and certificates the lab
+#        makes with `consul tls` and `nomad tls`; the operator's vault gets the PEM texts)
 # Never builds or downloads nomad/consul: without them on PATH it prints a skip line and exits 0.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +50,14 @@ die() { log "FAIL: $*"; exit 1; }
 on() { local h=$1; shift; docker exec "imgr-lab-$h" "$@"; }
 # Same with stdin passed in (files written on a host).
 on_stdin() { local h=$1; shift; docker exec -i "imgr-lab-$h" "$@"; }
+
+TLS=${LAB_TLS:-0}
+# The provider's Nomad API, from the provider host itself (HTTPS with the lab's CA in TLS mode).
+if [ "$TLS" = 1 ]; then
+  PROVIDER_NOMAD=(env NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem nomad)
+else
+  PROVIDER_NOMAD=(env NOMAD_ADDR=http://127.0.0.1:4646 nomad)
+fi
 
 have_binaries() { command -v nomad >/dev/null 2>&1 && command -v consul >/dev/null 2>&1; }
 
@@ -106,10 +116,68 @@ start_host() { # start_host NAME
   log "$n: $state; $(on "$n" ip -br -4 addr show vxlan100 | tr -s ' '); default route $(on "$n" ip route show default | cut -d' ' -f3-5)"
 }
 
+# The provider's certificates, as a provider with TLS has them: one CA per tool, the servers' certificates
+# (server.dc1.consul, server.global.nomad) and one client certificate of each for the team's VMs
+# (client.dc1.consul / client.global.nomad, with localhost and 127.0.0.1 for the agents' HTTPS APIs).
+make_tls() {
+  local d=$LAB/tls
+  [ -f "$d/done" ] && return 0
+  rm -rf "$d"; mkdir -p "$d/consul" "$d/nomad"
+  (cd "$d/consul" && consul tls ca create -days 30 >/dev/null && consul tls cert create -server -dc dc1 -days 30 >/dev/null \
+    && consul tls cert create -client -dc dc1 -days 30 >/dev/null)
+  (cd "$d/nomad" && nomad tls ca create -days 30 >/dev/null && nomad tls cert create -server -region global -days 30 >/dev/null \
+    && nomad tls cert create -client -region global -days 30 >/dev/null)
+  touch "$d/done"
+  log "TLS: CAs and certificates made in $d"
+}
+
+# TLS files of the provider's servers copied in; prints nothing.
+install_provider_tls() {
+  local d=$LAB/tls
+  on provider mkdir -p /etc/consul.d/tls /etc/nomad.d/tls
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/ca.pem' < "$d/consul/consul-agent-ca.pem"
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/server.pem' < "$d/consul/dc1-server-consul-0.pem"
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/server-key.pem' < "$d/consul/dc1-server-consul-0-key.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/ca.pem' < "$d/nomad/nomad-agent-ca.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/server.pem' < "$d/nomad/global-server-nomad.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/server-key.pem' < "$d/nomad/global-server-nomad-key.pem"
+  on provider sh -c 'chown -R consul:consul /etc/consul.d/tls 2>/dev/null; chmod 0640 /etc/consul.d/tls/*-key.pem /etc/nomad.d/tls/*-key.pem'
+}
+
 configure_provider() {
-  local key
+  local key consul_tls="" nomad_tls=""
   [ -f "$LAB/gossip.key" ] || consul keygen > "$LAB/gossip.key"
   key=$(cat "$LAB/gossip.key")
+  if [ "$TLS" = 1 ]; then
+    make_tls
+    install_provider_tls
+    # Servers that verify incoming RPC (the VMs must show a client certificate of the CA) and prove
+    # their own name; HTTPS beside the provider's plain port (which the lab's own queries use).
+    consul_tls='
+tls {
+  defaults {
+    ca_file         = "/etc/consul.d/tls/ca.pem"
+    cert_file       = "/etc/consul.d/tls/server.pem"
+    key_file        = "/etc/consul.d/tls/server-key.pem"
+    verify_outgoing = true
+  }
+  internal_rpc {
+    verify_incoming        = true
+    verify_server_hostname = true
+  }
+}
+ports { https = 8501 }'
+    nomad_tls='
+tls {
+  http                   = true
+  rpc                    = true
+  ca_file                = "/etc/nomad.d/tls/ca.pem"
+  cert_file              = "/etc/nomad.d/tls/server.pem"
+  key_file               = "/etc/nomad.d/tls/server-key.pem"
+  verify_server_hostname = true
+  verify_https_client    = false
+}'
+  fi
   # The provider's team servers: one Consul and one Nomad server, no clients, reached on vxlan100.
   on_stdin provider sh -c "cat > /etc/consul.d/consul.hcl" <<EOF
 datacenter       = "dc1"
@@ -120,6 +188,7 @@ bind_addr        = "${VXL[provider]%/*}"
 client_addr      = "0.0.0.0"
 encrypt          = "$key"
 ui_config { enabled = true }
+$consul_tls
 EOF
   on_stdin provider sh -c "cat > /etc/nomad.d/nomad.hcl" <<EOF
 datacenter = "dc1"
@@ -135,13 +204,14 @@ server {
   bootstrap_expect = 1
 }
 consul { address = "127.0.0.1:8500" }
+$nomad_tls
 EOF
   on provider systemctl enable --now consul.service nomad.service >/dev/null 2>&1
   for _ in $(seq 60); do
-    on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members 2>/dev/null | grep -q alive && break
+    on provider "${PROVIDER_NOMAD[@]}" server members 2>/dev/null | grep -q alive && break
     sleep 1
   done
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members | tail -1 | tr -s ' ' >&2
+  on provider "${PROVIDER_NOMAD[@]}" server members | tail -1 | tr -s ' ' >&2
 }
 
 relay_services() {
@@ -226,6 +296,17 @@ EOF
     -e 's#vault_imgr_aws_access_key_id: "REPLACE"#vault_imgr_aws_access_key_id: "test"#' \
     -e 's#vault_imgr_aws_secret_access_key: "REPLACE"#vault_imgr_aws_secret_access_key: "testsecret"#' \
     "$LAB/ansible/group_vars/all/vault.yml.example" > "$LAB/ansible/group_vars/all/vault.yml"
+  if [ "$TLS" = 1 ]; then
+    # The provider's CA and the client certificates it issued for the team, as PEM texts in the vault.
+    sed -i -E '/^vault_(consul|nomad)_tls_/d' "$LAB/ansible/group_vars/all/vault.yml"
+    local var file
+    for pair in consul_tls_ca_pem:consul/consul-agent-ca.pem consul_tls_cert_pem:consul/dc1-client-consul-0.pem \
+      consul_tls_key_pem:consul/dc1-client-consul-0-key.pem nomad_tls_ca_pem:nomad/nomad-agent-ca.pem \
+      nomad_tls_cert_pem:nomad/global-client-nomad.pem nomad_tls_key_pem:nomad/global-client-nomad-key.pem; do
+      var=${pair%%:*} file=${pair#*:}
+      { echo "vault_$var: |"; sed 's/^/  /' "$LAB/tls/$file"; } >> "$LAB/ansible/group_vars/all/vault.yml"
+    done
+  fi
   echo "imgr-lab-vault" > "$LAB/vault-pass"
   ansible-vault encrypt --vault-password-file "$LAB/vault-pass" "$LAB/ansible/group_vars/all/vault.yml" >/dev/null
   # Host keys pinned, as the operator does once: the bastion's, then each VM's as seen through it.
@@ -292,7 +373,7 @@ provision() {
   changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
   figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
   [ "$changed" -eq 0 ] || die "second site.yml run changed something"
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad node status >&2
+  on provider "${PROVIDER_NOMAD[@]}" node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
   load_images
@@ -301,7 +382,7 @@ provision() {
   t0=$(now)
   playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG" || die "deploy.yml failed"
   figure provision first_deploy_s "$(seconds_since "$t0")" s "first deploy.yml (imgr-ingress, imgr, imgr-sweep)"
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad job status >&2
+  on provider "${PROVIDER_NOMAD[@]}" job status >&2
   wait_whole 180 || die "the service is not whole after the first deploy"
   write_results
 }
