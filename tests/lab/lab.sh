@@ -99,6 +99,22 @@ build_images() {
 }
 
 # ---------------------------------------------------------------- hosts
+# Real-time budget for a host's cgroup (cgroup v1 with RT group scheduling): without one the kernel
+# refuses SCHED_RR inside the container and keepalived's vrrp_rt_priority ("cannot raise priority")
+# cannot keep its adverts on time when the machine is saturated, which a real VM allows. Docker's parent
+# cgroup gets a share of the root's budget, each VM LAB_RT_US (default 50 ms per 1 s period); 0 skips.
+rt_budget() {
+  local n=$1 per=${LAB_RT_US:-50000} root=/sys/fs/cgroup/cpu id want
+  [ "$per" -gt 0 ] && [ -f "$root/cpu.rt_runtime_us" ] || return 0
+  id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n")
+  [ -d "$root/docker/$id" ] || { log "$n: no cgroup v1 cpu directory for the container: no real-time budget"; return 0; }
+  want=$((per * 4))
+  [ "$(cat "$root/docker/cpu.rt_runtime_us")" -ge "$want" ] || echo "$want" > "$root/docker/cpu.rt_runtime_us" ||
+    { log "$n: the docker cgroup took no real-time budget"; return 0; }
+  echo "$per" > "$root/docker/$id/cpu.rt_runtime_us" || { log "$n: its cgroup took no real-time budget"; return 0; }
+  log "$n: real-time budget ${per} us per $(cat "$root/docker/$id/cpu.rt_period_us") us"
+}
+
 start_host() { # start_host NAME
   local n=$1 peers="" o state=""
   for o in provider vm1 vm2 vm3; do [ "$o" = "$n" ] || peers="$peers ${MGMT[$o]}"; done
@@ -108,6 +124,7 @@ start_host() { # start_host NAME
   docker create --name "imgr-lab-$n" --hostname "$n" --network $NET --ip "${MGMT[$n]}" "${RUNOPTS[@]}" "$VM_IMAGE" >/dev/null
   docker cp "$LAB/env/$n/lab" "imgr-lab-$n:/etc/"
   docker start "imgr-lab-$n" >/dev/null
+  rt_budget "$n"
   for _ in $(seq 1 90); do
     state=$(on "$n" systemctl is-system-running 2>/dev/null || true)
     case "$state" in running|degraded) break ;; esac
