@@ -115,6 +115,23 @@ rt_budget() {
   log "$n: real-time budget ${per} us per $(cat "$root/docker/$id/cpu.rt_period_us") us"
 }
 
+# systemd in a VM puts keepalived.service in its own cpu cgroup (system.slice/keepalived.service), which
+# starts with no real-time budget: after each site.yml (its cgroup may be new) the slice and the service
+# get a share of the host's, and a reload makes the VRRP process ask for SCHED_RR again.
+rt_budget_keepalived() {
+  local n id c per=${LAB_RT_US:-50000}
+  [ "$per" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
+  for n in $(vms); do
+    id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n" 2>/dev/null) || continue
+    c=/sys/fs/cgroup/cpu/docker/$id/system.slice
+    [ -d "$c/keepalived.service" ] || continue
+    echo $((per * 4 / 5)) > "$c/cpu.rt_runtime_us" && echo $((per * 3 / 5)) > "$c/keepalived.service/cpu.rt_runtime_us" &&
+      on "$n" systemctl reload keepalived && sleep 1 &&
+      log "$n: keepalived VRRP process $(on "$n" sh -c 'chrt -p $(pidof keepalived | tr " " "\\n" | sort -n | tail -1)' | sed -n 's/.*policy: //p')" ||
+      log "$n: keepalived got no real-time budget"
+  done
+}
+
 start_host() { # start_host NAME
   local n=$1 peers="" o state=""
   for o in provider vm1 vm2 vm3; do [ "$o" = "$n" ] || peers="$peers ${MGMT[$o]}"; done
@@ -390,6 +407,7 @@ provision() {
   changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
   figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
   [ "$changed" -eq 0 ] || die "second site.yml run changed something"
+  rt_budget_keepalived
   on provider "${PROVIDER_NOMAD[@]}" node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
@@ -417,7 +435,7 @@ case "${1:-all}" in
   scenarios) shift; run_scenarios "$@" ;;
   # The deploy files copied again and site.yml re-run on the running lab, e.g. after a role change or
   # with -e keepalived_vrrp_version=2 -e keepalived_advert_int=1.
-  site) shift; write_operator_files; playbook site.yml "$@" ;;
+  site) shift; write_operator_files; playbook site.yml "$@"; rt_budget_keepalived ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }
