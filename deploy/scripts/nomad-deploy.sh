@@ -12,7 +12,9 @@
 # 4. runs scripts/smoke.sh against public_url from the deploy inputs (upload -> four variants -> GET -> delete);
 # 5. if the smoke test fails, reverts: `nomad job revert` to the version that ran before, waits for that
 #    deployment, and fails the pipeline.
-# env: NOMAD_ADDR, NOMAD_TOKEN (and NOMAD_CACERT/NOMAD_NAMESPACE if needed) from the CI's secret store;
+# env: NOMAD_ADDR, NOMAD_TOKEN (and NOMAD_NAMESPACE if needed) from the CI's secret store; with TLS on the
+#      servers NOMAD_ADDR=https://..., NOMAD_CACERT (their CA) and, if they verify HTTPS clients,
+#      NOMAD_CLIENT_CERT/NOMAD_CLIENT_KEY: only the nomad CLI talks to Nomad, and it reads them itself;
 #      DEPLOY_TIMEOUT (s, default 900) for one deployment; SMOKE_TIMEOUT for scripts/smoke.sh;
 #      IMGR_REGISTRY: where this pipeline pushed the images; must equal image_registry in the deploy inputs;
 #      IMGR_REGISTRY_LOGIN_ON_NODES=1 skips the check that both images can be pulled without credentials.

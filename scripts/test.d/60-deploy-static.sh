@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of the cluster deployment (deploy/nomad, deploy/ansible, deploy/ingress):
+#   0. the agent configurations rendered from the roles carry the TLS blocks when the TLS variables
+#      are set and none when unset (tests/deploy/agent-tls.test.mjs);
 #   1. the Nomad jobs parse (HashiCorp's HCL parser, from the npm package @cdktf/hcl2json) and carry
 #      the resilience settings in every group (tests/deploy/nomad-jobs.test.mjs);
 #   1b. both deploy paths (the CI/CD script and playbooks/deploy.yml, against a stand-in Nomad CLI) submit
@@ -40,7 +42,7 @@ fi
 export IMGR_HCL2JSON_DIR=$HCL_DIR
 
 echo "--- nomad jobs and ingress config"
-node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/runtime-settings.test.mjs tests/deploy/deploy-paths.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs \
+node --test tests/deploy/nomad-jobs.test.mjs tests/deploy/runtime-settings.test.mjs tests/deploy/deploy-paths.test.mjs tests/deploy/ingress-routing.test.mjs tests/deploy/keepalived-chk.test.mjs tests/deploy/agent-tls.test.mjs \
   2>&1 | tee "$OUT/deploy-static-node.txt"
 [ "${PIPESTATUS[0]}" = 0 ]
 

@@ -12,7 +12,9 @@
 # usage: tests/lab/lab.sh up|provision|scenarios [NAME...]|site [ARGS...]|down|all
 # env:   LAB_DIR (/tmp/imgr-lab), LAB_DEPLOY (deploy/ of this checkout: the deploy files under test),
 #        LAB_KEEP=1 (all: leave the lab running at the end), LAB_RESULTS (results file,
-#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8)
+#        $LAB_DIR/results/lab.json), LAB_LOAD_RATE (requests per second of the client load, 8),
+#        LAB_TLS=1 (the provider's Consul and Nomad servers offer TLS, with a CA and certificates the lab
+#        makes with `consul tls` and `nomad tls`; the operator's vault gets the PEM texts)
 # Never builds or downloads nomad/consul: without them on PATH it prints a skip line and exits 0.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +50,14 @@ die() { log "FAIL: $*"; exit 1; }
 on() { local h=$1; shift; docker exec "imgr-lab-$h" "$@"; }
 # Same with stdin passed in (files written on a host).
 on_stdin() { local h=$1; shift; docker exec -i "imgr-lab-$h" "$@"; }
+
+TLS=${LAB_TLS:-0}
+# The provider's Nomad API, from the provider host itself (HTTPS with the lab's CA in TLS mode).
+if [ "$TLS" = 1 ]; then
+  PROVIDER_NOMAD=(env NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem nomad)
+else
+  PROVIDER_NOMAD=(env NOMAD_ADDR=http://127.0.0.1:4646 nomad)
+fi
 
 have_binaries() { command -v nomad >/dev/null 2>&1 && command -v consul >/dev/null 2>&1; }
 
@@ -89,6 +99,39 @@ build_images() {
 }
 
 # ---------------------------------------------------------------- hosts
+# Real-time budget for a host's cgroup (cgroup v1 with RT group scheduling): without one the kernel
+# refuses SCHED_RR inside the container and keepalived's vrrp_rt_priority ("cannot raise priority")
+# cannot keep its adverts on time when the machine is saturated, which a real VM allows. Docker's parent
+# cgroup gets a share of the root's budget, each VM LAB_RT_US (default 50 ms per 1 s period); 0 skips.
+rt_budget() {
+  local n=$1 per=${LAB_RT_US:-50000} root=/sys/fs/cgroup/cpu id want
+  [ "$per" -gt 0 ] && [ -f "$root/cpu.rt_runtime_us" ] || return 0
+  id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n")
+  [ -d "$root/docker/$id" ] || { log "$n: no cgroup v1 cpu directory for the container: no real-time budget"; return 0; }
+  want=$((per * 4))
+  [ "$(cat "$root/docker/cpu.rt_runtime_us")" -ge "$want" ] || echo "$want" > "$root/docker/cpu.rt_runtime_us" ||
+    { log "$n: the docker cgroup took no real-time budget"; return 0; }
+  echo "$per" > "$root/docker/$id/cpu.rt_runtime_us" || { log "$n: its cgroup took no real-time budget"; return 0; }
+  log "$n: real-time budget ${per} us per $(cat "$root/docker/$id/cpu.rt_period_us") us"
+}
+
+# systemd in a VM puts keepalived.service in its own cpu cgroup (system.slice/keepalived.service), which
+# starts with no real-time budget: after each site.yml (its cgroup may be new) the slice and the service
+# get a share of the host's, and a reload makes the VRRP process ask for SCHED_RR again.
+rt_budget_keepalived() {
+  local n id c per=${LAB_RT_US:-50000}
+  [ "$per" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
+  for n in $(vms); do
+    id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n" 2>/dev/null) || continue
+    c=/sys/fs/cgroup/cpu/docker/$id/system.slice
+    [ -d "$c/keepalived.service" ] || continue
+    echo $((per * 4 / 5)) > "$c/cpu.rt_runtime_us" && echo $((per * 3 / 5)) > "$c/keepalived.service/cpu.rt_runtime_us" &&
+      on "$n" systemctl reload keepalived && sleep 1 &&
+      log "$n: keepalived VRRP process $(on "$n" sh -c 'chrt -p $(pidof keepalived | tr " " "\\n" | sort -n | tail -1)' | sed -n 's/.*policy: //p')" ||
+      log "$n: keepalived got no real-time budget"
+  done
+}
+
 start_host() { # start_host NAME
   local n=$1 peers="" o state=""
   for o in provider vm1 vm2 vm3; do [ "$o" = "$n" ] || peers="$peers ${MGMT[$o]}"; done
@@ -98,6 +141,7 @@ start_host() { # start_host NAME
   docker create --name "imgr-lab-$n" --hostname "$n" --network $NET --ip "${MGMT[$n]}" "${RUNOPTS[@]}" "$VM_IMAGE" >/dev/null
   docker cp "$LAB/env/$n/lab" "imgr-lab-$n:/etc/"
   docker start "imgr-lab-$n" >/dev/null
+  rt_budget "$n"
   for _ in $(seq 1 90); do
     state=$(on "$n" systemctl is-system-running 2>/dev/null || true)
     case "$state" in running|degraded) break ;; esac
@@ -106,10 +150,68 @@ start_host() { # start_host NAME
   log "$n: $state; $(on "$n" ip -br -4 addr show vxlan100 | tr -s ' '); default route $(on "$n" ip route show default | cut -d' ' -f3-5)"
 }
 
+# The provider's certificates, as a provider with TLS has them: one CA per tool, the servers' certificates
+# (server.dc1.consul, server.global.nomad) and one client certificate of each for the team's VMs
+# (client.dc1.consul / client.global.nomad, with localhost and 127.0.0.1 for the agents' HTTPS APIs).
+make_tls() {
+  local d=$LAB/tls
+  [ -f "$d/done" ] && return 0
+  rm -rf "$d"; mkdir -p "$d/consul" "$d/nomad"
+  (cd "$d/consul" && consul tls ca create -days 30 >/dev/null && consul tls cert create -server -dc dc1 -days 30 >/dev/null \
+    && consul tls cert create -client -dc dc1 -days 30 >/dev/null)
+  (cd "$d/nomad" && nomad tls ca create -days 30 >/dev/null && nomad tls cert create -server -region global -days 30 >/dev/null \
+    && nomad tls cert create -client -region global -days 30 >/dev/null)
+  touch "$d/done"
+  log "TLS: CAs and certificates made in $d"
+}
+
+# TLS files of the provider's servers copied in; prints nothing.
+install_provider_tls() {
+  local d=$LAB/tls
+  on provider mkdir -p /etc/consul.d/tls /etc/nomad.d/tls
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/ca.pem' < "$d/consul/consul-agent-ca.pem"
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/server.pem' < "$d/consul/dc1-server-consul-0.pem"
+  on_stdin provider sh -c 'cat > /etc/consul.d/tls/server-key.pem' < "$d/consul/dc1-server-consul-0-key.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/ca.pem' < "$d/nomad/nomad-agent-ca.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/server.pem' < "$d/nomad/global-server-nomad.pem"
+  on_stdin provider sh -c 'cat > /etc/nomad.d/tls/server-key.pem' < "$d/nomad/global-server-nomad-key.pem"
+  on provider sh -c 'chown -R consul:consul /etc/consul.d/tls 2>/dev/null; chmod 0640 /etc/consul.d/tls/*-key.pem /etc/nomad.d/tls/*-key.pem'
+}
+
 configure_provider() {
-  local key
+  local key consul_tls="" nomad_tls=""
   [ -f "$LAB/gossip.key" ] || consul keygen > "$LAB/gossip.key"
   key=$(cat "$LAB/gossip.key")
+  if [ "$TLS" = 1 ]; then
+    make_tls
+    install_provider_tls
+    # Servers that verify incoming RPC (the VMs must show a client certificate of the CA) and prove
+    # their own name; HTTPS beside the provider's plain port (which the lab's own queries use).
+    consul_tls='
+tls {
+  defaults {
+    ca_file         = "/etc/consul.d/tls/ca.pem"
+    cert_file       = "/etc/consul.d/tls/server.pem"
+    key_file        = "/etc/consul.d/tls/server-key.pem"
+    verify_outgoing = true
+  }
+  internal_rpc {
+    verify_incoming        = true
+    verify_server_hostname = true
+  }
+}
+ports { https = 8501 }'
+    nomad_tls='
+tls {
+  http                   = true
+  rpc                    = true
+  ca_file                = "/etc/nomad.d/tls/ca.pem"
+  cert_file              = "/etc/nomad.d/tls/server.pem"
+  key_file               = "/etc/nomad.d/tls/server-key.pem"
+  verify_server_hostname = true
+  verify_https_client    = false
+}'
+  fi
   # The provider's team servers: one Consul and one Nomad server, no clients, reached on vxlan100.
   on_stdin provider sh -c "cat > /etc/consul.d/consul.hcl" <<EOF
 datacenter       = "dc1"
@@ -120,6 +222,7 @@ bind_addr        = "${VXL[provider]%/*}"
 client_addr      = "0.0.0.0"
 encrypt          = "$key"
 ui_config { enabled = true }
+$consul_tls
 EOF
   on_stdin provider sh -c "cat > /etc/nomad.d/nomad.hcl" <<EOF
 datacenter = "dc1"
@@ -135,13 +238,14 @@ server {
   bootstrap_expect = 1
 }
 consul { address = "127.0.0.1:8500" }
+$nomad_tls
 EOF
   on provider systemctl enable --now consul.service nomad.service >/dev/null 2>&1
   for _ in $(seq 60); do
-    on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members 2>/dev/null | grep -q alive && break
+    on provider "${PROVIDER_NOMAD[@]}" server members 2>/dev/null | grep -q alive && break
     sleep 1
   done
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad server members | tail -1 | tr -s ' ' >&2
+  on provider "${PROVIDER_NOMAD[@]}" server members | tail -1 | tr -s ' ' >&2
 }
 
 relay_services() {
@@ -226,6 +330,17 @@ EOF
     -e 's#vault_imgr_aws_access_key_id: "REPLACE"#vault_imgr_aws_access_key_id: "test"#' \
     -e 's#vault_imgr_aws_secret_access_key: "REPLACE"#vault_imgr_aws_secret_access_key: "testsecret"#' \
     "$LAB/ansible/group_vars/all/vault.yml.example" > "$LAB/ansible/group_vars/all/vault.yml"
+  if [ "$TLS" = 1 ]; then
+    # The provider's CA and the client certificates it issued for the team, as PEM texts in the vault.
+    sed -i -E '/^vault_(consul|nomad)_tls_/d' "$LAB/ansible/group_vars/all/vault.yml"
+    local var file
+    for pair in consul_tls_ca_pem:consul/consul-agent-ca.pem consul_tls_cert_pem:consul/dc1-client-consul-0.pem \
+      consul_tls_key_pem:consul/dc1-client-consul-0-key.pem nomad_tls_ca_pem:nomad/nomad-agent-ca.pem \
+      nomad_tls_cert_pem:nomad/global-client-nomad.pem nomad_tls_key_pem:nomad/global-client-nomad-key.pem; do
+      var=${pair%%:*} file=${pair#*:}
+      { echo "vault_$var: |"; sed 's/^/  /' "$LAB/tls/$file"; } >> "$LAB/ansible/group_vars/all/vault.yml"
+    done
+  fi
   echo "imgr-lab-vault" > "$LAB/vault-pass"
   ansible-vault encrypt --vault-password-file "$LAB/vault-pass" "$LAB/ansible/group_vars/all/vault.yml" >/dev/null
   # Host keys pinned, as the operator does once: the bastion's, then each VM's as seen through it.
@@ -292,7 +407,8 @@ provision() {
   changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
   figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
   [ "$changed" -eq 0 ] || die "second site.yml run changed something"
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad node status >&2
+  rt_budget_keepalived
+  on provider "${PROVIDER_NOMAD[@]}" node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
   load_images
@@ -301,7 +417,7 @@ provision() {
   t0=$(now)
   playbook playbooks/deploy.yml -e "imgr_image_tag=$TAG" || die "deploy.yml failed"
   figure provision first_deploy_s "$(seconds_since "$t0")" s "first deploy.yml (imgr-ingress, imgr, imgr-sweep)"
-  on provider env NOMAD_ADDR=http://127.0.0.1:4646 nomad job status >&2
+  on provider "${PROVIDER_NOMAD[@]}" job status >&2
   wait_whole 180 || die "the service is not whole after the first deploy"
   write_results
 }
@@ -319,7 +435,7 @@ case "${1:-all}" in
   scenarios) shift; run_scenarios "$@" ;;
   # The deploy files copied again and site.yml re-run on the running lab, e.g. after a role change or
   # with -e keepalived_vrrp_version=2 -e keepalived_advert_int=1.
-  site) shift; write_operator_files; playbook site.yml "$@" ;;
+  site) shift; write_operator_files; playbook site.yml "$@"; rt_budget_keepalived ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }

@@ -6,7 +6,7 @@
 #   failed / total requests, longest gap without a successful request, floating-IP holders (never 2),
 #   accepted uploads lost (0), and the seconds a scenario takes to be whole again.
 
-PROVIDER_NOMAD=(env NOMAD_ADDR=http://127.0.0.1:4646 nomad)
+# PROVIDER_NOMAD (the nomad CLI on the provider host, against its server) comes from lab.sh.
 LOAD_RATE=${LAB_LOAD_RATE:-8}
 # The tag provision deployed (the checkout may have moved on since).
 base_tag() { cat "$LAB/image-tag" 2>/dev/null || echo "$TAG"; }
