@@ -23,6 +23,18 @@ variable "floating_ip" {
   description = "The team's floating IP (172.16.3.X): scraped to tell whether anyone holds it."
 }
 
+variable "nomad_tls_ca_file" {
+  type        = string
+  default     = ""
+  description = "On every VM, the CA of Nomad's HTTPS API (the nomad_client role writes /etc/nomad.d/tls/ca.pem); empty while the agents serve plain HTTP."
+}
+
+variable "nomad_tls_server_name" {
+  type        = string
+  default     = "client.global.nomad"
+  description = "Name in the agents' certificates (client.<region>.nomad): they name no vxlan100 address."
+}
+
 variable "prometheus_image" {
   type    = string
   default = "prom/prometheus:v3.5.0"
@@ -86,6 +98,8 @@ job "monitoring" {
         # The host network: the Consul agent listens on 127.0.0.1:8500 only, and the floating IP and
         # every node are reachable as they are from the VMs.
         network_mode = "host"
+        # The CA of the agents' HTTPS API, when they serve one, read-only where the scrape config expects it.
+        volumes = var.nomad_tls_ca_file == "" ? [] : ["${var.nomad_tls_ca_file}:/etc/nomad-ca.pem:ro"]
         args = [
           "--config.file=/local/prometheus.yml",
           "--storage.tsdb.path=/alloc/data/prometheus",
@@ -101,6 +115,8 @@ job "monitoring" {
 
       meta {
         floating_ip = var.floating_ip
+        # Read by prometheus.nomad.yml: "" scrapes the Nomad agents over plain HTTP.
+        nomad_tls_server_name = var.nomad_tls_ca_file == "" ? "" : var.nomad_tls_server_name
       }
 
       template {

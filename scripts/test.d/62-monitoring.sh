@@ -36,12 +36,27 @@ rules_dir=$PWD/deploy/monitoring/prometheus/rules
 sed "s#/etc/prometheus/rules#$rules_dir#" deploy/monitoring/prometheus/prometheus.compose.yml > "$work/compose.yml"
 # Debian's build leaves out Consul discovery: check the cluster file with static targets in its place
 # (everything else, relabelling included, is checked as written).
-sed -e "s#/local/rules#$rules_dir#" -e 's/\[\[ env "NOMAD_META_floating_ip" \]\]/172.16.3.10/' \
-  -e "s/consul_sd_configs: \[{ server: 127.0.0.1:8500, services: \[\([a-z-]*\)\] }\]/static_configs: [{ targets: ['\1:80'] }]/" \
-  deploy/monitoring/prometheus/prometheus.nomad.yml > "$work/nomad.yml"
-! grep -q consul_sd_configs "$work/nomad.yml"
+# The Nomad scrape's TLS block is rendered both ways, as the job's meta decides: without (plain HTTP
+# agents) and with it (a CA file that exists, the certificates' server name).
+render_nomad() {
+  local tls=$1
+  sed -e "s#/local/rules#$rules_dir#" -e 's/\[\[ env "NOMAD_META_floating_ip" \]\]/172.16.3.10/' \
+    -e "s/consul_sd_configs: \[{ server: 127.0.0.1:8500, services: \[\([a-z-]*\)\] }\]/static_configs: [{ targets: ['\1:80'] }]/" \
+    deploy/monitoring/prometheus/prometheus.nomad.yml |
+    if [ "$tls" = tls ]; then
+      sed -e '/\[\[- if env "NOMAD_META_nomad_tls_server_name" \]\]/d' -e '/\[\[- end \]\]/d' \
+        -e 's/\[\[ env "NOMAD_META_nomad_tls_server_name" \]\]/client.global.nomad/' -e "s#/etc/nomad-ca.pem#/etc/ssl/certs/ca-certificates.crt#"
+    else
+      sed -e '/\[\[- if env "NOMAD_META_nomad_tls_server_name" \]\]/,/\[\[- end \]\]/d'
+    fi
+}
+render_nomad plain > "$work/nomad.yml"
+render_nomad tls > "$work/nomad-tls.yml"
+! grep -q -e consul_sd_configs -e '\[\[' "$work/nomad.yml" "$work/nomad-tls.yml"
+grep -q 'scheme: https' "$work/nomad-tls.yml" && ! grep -q 'scheme: https' "$work/nomad.yml"
 promtool check config "$work/compose.yml"
 promtool check config "$work/nomad.yml"
+promtool check config "$work/nomad-tls.yml"
 
 echo "--- monitoring Nomad jobs"
 HCL_DIR=${IMGR_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/imgr-test-tools}/hcl2json-0.21.0

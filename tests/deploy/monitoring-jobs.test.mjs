@@ -39,7 +39,11 @@ describe('monitoring.nomad.hcl', () => {
       assert.ok(template.left_delimiter, `${path}: custom delimiters`);
       // Whatever Nomad would read as a template action must be meant for it.
       for (const action of text.split(template.left_delimiter).slice(1)) {
-        assert.match(action, /^ env "NOMAD_META_\w+" /, `${path}: only NOMAD_META lookups use ${template.left_delimiter}`);
+        assert.match(
+          action,
+          /^(-? if)? env "NOMAD_META_\w+" |^- end /,
+          `${path}: only NOMAD_META lookups (and conditions on them) use ${template.left_delimiter}`,
+        );
       }
     }
   });
