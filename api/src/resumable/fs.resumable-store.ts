@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
@@ -12,6 +13,9 @@ export interface FsResumableStoreOptions {
 
 /** Resumable uploads in files, for the filesystem storage mode, where a single process serves them all. */
 export function createFsResumableStore(options: FsResumableStoreOptions): ResumableStore {
+  // Made here, at start, where a failure is a clear error: FileStore also makes it, in a callback that
+  // throws (an uncaught exception) when that fails.
+  mkdirSync(options.directory, { recursive: true });
   const datastore = new FileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationMs });
   return {
     datastore,

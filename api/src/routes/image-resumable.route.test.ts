@@ -2,11 +2,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createMetrics, DEFAULT_IMAGE_LIMITS } from '@imgr/core';
 import { createMemoryQueue, createMemoryStorage } from '@imgr/core/adapters';
 import { solidImage } from '@imgr/core/test-images';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApi } from '../app.js';
 import { createImageService } from '../image.service.js';
 import { createFsResumableStore } from '../resumable/fs.resumable-store.js';
@@ -17,11 +18,13 @@ import { createFsResumableStore } from '../resumable/fs.resumable-store.js';
 const TUS = { 'tus-resumable': '1.0.0' };
 let app: FastifyInstance;
 let directory: string;
+const directories: string[] = [];
 
 async function build(
   options: { expirationMs?: number; cleanupIntervalMs?: number; maxConcurrentUploads?: number; minUploadBytesPerSecond?: number } = {},
 ) {
   directory = mkdtempSync(join(tmpdir(), 'imgr-tus-route-'));
+  directories.push(directory);
   const logger = createLogger('silent');
   const metrics = createMetrics('api');
   const images = createImageService({
@@ -55,7 +58,13 @@ const create = (length: number) =>
 
 afterEach(async () => {
   await app.close();
-  rmSync(directory, { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  // FileStore's own mkdir of its folder runs on the thread pool, unawaited, and throws in its callback
+  // if the folder vanished meanwhile (a quick last test): let it land before removing anything.
+  await sleep(200);
+  for (const folder of directories) rmSync(folder, { recursive: true, force: true });
 });
 
 describe('resumable uploads', () => {
