@@ -45,6 +45,15 @@ RUNOPTS=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined
   --tmpfs /run --tmpfs /run/lock -v /var/lib/docker --cpu-shares 4096
   --add-host team.internal.lab.test:172.16.0.2 --label imgr-lab=1)
 
+# LAB_ANSIBLE: the bin folder of another ansible-core (e.g. a venv of the current one from PyPI); it
+# gets Debian's ansible.posix, the one collection deploy/ansible/requirements.yml names.
+ANSIBLE_BIN=${LAB_ANSIBLE:+$LAB_ANSIBLE/}
+if [ -n "${LAB_ANSIBLE:-}" ]; then
+  mkdir -p "$LAB/collections/ansible_collections/ansible"
+  ln -sfn /usr/lib/python3/dist-packages/ansible_collections/ansible/posix "$LAB/collections/ansible_collections/ansible/posix"
+  export ANSIBLE_COLLECTIONS_PATH=$LAB/collections
+fi
+
 log() { echo "lab: $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 on() { local h=$1; shift; docker exec "imgr-lab-$h" "$@"; }
@@ -68,7 +77,7 @@ build_images() {
     command -v mmdebstrap >/dev/null || flock /tmp/apt.lock apt-get install -y -qq mmdebstrap >/dev/null
     log "making the VM root filesystem (mmdebstrap bookworm)"
     mmdebstrap --quiet --variant=minbase \
-      --include=systemd,systemd-sysv,dbus,openssh-server,openssh-client,python3,python3-apt,sudo,curl,iproute2,ca-certificates,iptables,procps,less \
+      --include=systemd,systemd-sysv,dbus,openssh-server,openssh-client,python3,python3-apt,sudo,curl,jq,iproute2,ca-certificates,iptables,procps,less \
       bookworm "$LAB/rootfs.tar" http://deb.debian.org/debian
     docker import "$LAB/rootfs.tar" imgr-lab-rootfs:bookworm >/dev/null
     rm -f "$LAB/rootfs.tar"
@@ -115,20 +124,14 @@ rt_budget() {
   log "$n: real-time budget ${per} us per $(cat "$root/docker/$id/cpu.rt_period_us") us"
 }
 
-# systemd in a VM puts keepalived.service in its own cpu cgroup (system.slice/keepalived.service), which
-# starts with no real-time budget: after each site.yml (its cgroup may be new) the slice and the service
-# get a share of the host's, and a reload makes the VRRP process ask for SCHED_RR again.
+# Each VM's keepalived.service gives itself a share of that budget at every start (vm/lab-rt-budget, a
+# drop-in of the VM image): what the VRRP process runs with is logged after site.yml.
 rt_budget_keepalived() {
-  local n id c per=${LAB_RT_US:-50000}
-  [ "$per" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
+  local n
+  [ "${LAB_RT_US:-50000}" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
   for n in $(vms); do
-    id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n" 2>/dev/null) || continue
-    c=/sys/fs/cgroup/cpu/docker/$id/system.slice
-    [ -d "$c/keepalived.service" ] || continue
-    echo $((per * 4 / 5)) > "$c/cpu.rt_runtime_us" && echo $((per * 3 / 5)) > "$c/keepalived.service/cpu.rt_runtime_us" &&
-      on "$n" systemctl reload keepalived && sleep 1 &&
-      log "$n: keepalived VRRP process $(on "$n" sh -c 'chrt -p $(pidof keepalived | tr " " "\\n" | sort -n | tail -1)' | sed -n 's/.*policy: //p')" ||
-      log "$n: keepalived got no real-time budget"
+    # shellcheck disable=SC2016 # expanded in the VM
+    log "$n: keepalived VRRP process $(on "$n" sh -c 'chrt -p $(pidof keepalived | tr " " "\n" | sort -n | tail -1)' | sed -n 's/.*policy: //p')"
   done
 }
 
@@ -256,6 +259,7 @@ relay_services() {
   rabbitmqctl add_vhost imgr-lab >/dev/null 2>&1 || true
   rabbitmqctl add_user imgr-lab imgr-lab-secret >/dev/null 2>&1 || true
   rabbitmqctl set_permissions -p imgr-lab imgr-lab '.*' '.*' '.*' >/dev/null
+  rm -f "$LAB/broker-credentials"
   if ! [ -f "$LAB/relay.pid" ] || ! kill -0 "$(cat "$LAB/relay.pid")" 2>/dev/null; then
     cat > "$LAB/relay.cfg" <<EOF
 global
@@ -326,7 +330,7 @@ EOF
   grep -q '"CHANGE-ME"' "$LAB/nomad/deploy.vars.hcl" && die "deploy inputs left unfilled: $LAB/nomad/deploy.vars.hcl"
   sed -e "s#REPLACE-WITH-consul-keygen-OUTPUT#$(cat "$LAB/gossip.key")#" \
     -e 's#REPLACE8#labpass1#' \
-    -e "s#amqp://team:REPLACE@rabbitmq.example.org:5672/team#amqp://imgr-lab:imgr-lab-secret@$GATEWAY:$RELAY_AMQP/imgr-lab#" \
+    -e "s#amqp://team:REPLACE@rabbitmq.example.org:5672/team#amqp://$(broker_credentials)@$GATEWAY:$RELAY_AMQP/imgr-lab#" \
     -e 's#vault_imgr_aws_access_key_id: "REPLACE"#vault_imgr_aws_access_key_id: "test"#' \
     -e 's#vault_imgr_aws_secret_access_key: "REPLACE"#vault_imgr_aws_secret_access_key: "testsecret"#' \
     "$LAB/ansible/group_vars/all/vault.yml.example" > "$LAB/ansible/group_vars/all/vault.yml"
@@ -342,7 +346,7 @@ EOF
     done
   fi
   echo "imgr-lab-vault" > "$LAB/vault-pass"
-  ansible-vault encrypt --vault-password-file "$LAB/vault-pass" "$LAB/ansible/group_vars/all/vault.yml" >/dev/null
+  "${ANSIBLE_BIN}ansible-vault" encrypt --vault-password-file "$LAB/vault-pass" "$LAB/ansible/group_vars/all/vault.yml" >/dev/null
   # Host keys pinned, as the operator does once: the bastion's, then each VM's as seen through it.
   : > "$LAB/known_hosts"
   for _ in $(seq 20); do ssh-keyscan -t ed25519 "${MGMT[provider]}" 2>/dev/null > "$LAB/kh" && [ -s "$LAB/kh" ] && break; sleep 1; done
@@ -354,6 +358,9 @@ EOF
   sed -n "s/^${MGMT[provider]} /bastion /p" "$LAB/known_hosts" >> "$LAB/known_hosts"
 }
 
+# The broker user:password the vault holds (rotate_secrets gives the team a new one).
+broker_credentials() { cat "$LAB/broker-credentials" 2>/dev/null || echo imgr-lab:imgr-lab-secret; }
+
 # Run a playbook as the docs say, from deploy/ansible; keep the recap. playbook FILE [ARGS...]
 playbook() {
   local pb=$1 name
@@ -361,7 +368,7 @@ playbook() {
   name=$(basename "$pb" .yml)
   log "ansible-playbook $pb $*"
   local rc=0
-  (cd "$LAB/ansible" && ANSIBLE_FORCE_COLOR=0 ansible-playbook "$pb" --vault-password-file "$LAB/vault-pass" "$@") \
+  (cd "$LAB/ansible" && ANSIBLE_FORCE_COLOR=0 "${ANSIBLE_BIN}ansible-playbook" "$pb" --vault-password-file "$LAB/vault-pass" "$@") \
     > "$LAB/out/$name.log" 2>&1 || rc=$?
   sed -n '/PLAY RECAP/,$p' "$LAB/out/$name.log" >&2
   return $rc
@@ -427,6 +434,9 @@ down() {
   docker network rm $NET >/dev/null 2>&1 || true
   if [ -f "$LAB/relay.pid" ]; then kill "$(cat "$LAB/relay.pid")" 2>/dev/null || true; rm -f "$LAB/relay.pid"; fi
   rabbitmqctl delete_vhost imgr-lab >/dev/null 2>&1 || true
+  # The users rotate_secrets made.
+  rabbitmqctl list_users -q 2>/dev/null | awk '$1 ~ /^imgr-lab(-r[0-9]+)?$/ { print $1 }' |
+    while read -r user; do rabbitmqctl delete_user "$user" >/dev/null 2>&1 || true; done
 }
 
 case "${1:-all}" in

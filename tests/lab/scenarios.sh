@@ -307,6 +307,62 @@ scenario_add_remove_node() { # a third VM added with add-node.yml (twice), then 
   docker rm -f imgr-lab-vm3 >/dev/null
 }
 
+scenario_rotate_secrets() { # new broker credentials and a new gossip key in the vault, then rotate-secrets.yml
+  local s=rotate_secrets t0 old_user new_user key n keys
+  old_user=$(broker_credentials | cut -d: -f1)
+  new_user=imgr-lab-r$(date +%s)
+  # As the runbook says: the new credentials first, the old ones revoked only after the playbook.
+  rabbitmqctl add_user "$new_user" "$new_user-secret" >/dev/null
+  rabbitmqctl set_permissions -p imgr-lab "$new_user" '.*' '.*' '.*' >/dev/null
+  echo "$new_user:$new_user-secret" > "$LAB/broker-credentials"
+  key=$(consul keygen)
+  echo "$key" > "$LAB/gossip.key"
+  write_operator_files # the vault edited (ansible-vault edit), nothing else
+  load_start $s
+  t0=$(now)
+  playbook playbooks/rotate-secrets.yml || die "$s: rotate-secrets.yml failed"
+  figure $s rotate_s "$(seconds_since "$t0")" s "rotate-secrets.yml: variables written, allocations replaced one at a time, gossip key switched, configs re-rendered"
+  wait_whole 180 || die "$s: not whole after the rotation"
+  # Every instance must now use the new user: revoking the old one must change nothing for the service.
+  rabbitmqctl delete_user "$old_user" >/dev/null
+  sleep 20
+  wait_whole 60 || die "$s: not whole once the old broker user ($old_user) was revoked"
+  load_stop $s
+  keys=$(on provider consul keyring -list | grep -oE '^ +[A-Za-z0-9+/=]{40,} \[' | awk '{ print $1 }' | sort -u | wc -l)
+  on provider consul keyring -list | grep -q "$key" || die "$s: the new gossip key is not installed"
+  figure $s gossip_keys_installed "$keys" keys "distinct gossip keys in the keyrings after the rotation (old ones removed)"
+  for n in $(vms); do
+    on "$n" grep -rqF "$key" /etc/consul.d || die "$s: $n's Consul configuration kept the old gossip key"
+  done
+  playbook playbooks/rotate-secrets.yml || die "$s: rotate-secrets.yml re-run failed"
+  figure $s rerun_changed "$(recap_changed rotate-secrets)" tasks "tasks the rotate-secrets.yml re-run changed"
+}
+
+scenario_ci_deploy() { # the CI pipeline's deploy script, run from the provider host as a CI runner would
+  local s=ci_deploy t0 tag ci=/root/ci nomad_env=(NOMAD_ADDR=http://127.0.0.1:4646)
+  [ "$TLS" = 1 ] && nomad_env=(NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem)
+  # What the pipeline's checkout has: deploy/scripts, deploy/nomad with the committed deploy inputs, the
+  # smoke test. The script accepts commit shas only: a new one, of the same build retagged.
+  tag=$(openssl rand -hex 6)
+  retag_on_vms "$tag"
+  on provider rm -rf "$ci"
+  on provider mkdir -p "$ci/deploy" "$ci/scripts"
+  docker cp "$DEPLOY/scripts" "imgr-lab-provider:$ci/deploy/scripts"
+  docker cp "$LAB/nomad" "imgr-lab-provider:$ci/deploy/nomad"
+  docker cp "$REPO/scripts/smoke.sh" "imgr-lab-provider:$ci/scripts/smoke.sh"
+  load_start $s
+  t0=$(now)
+  # No registry here: the images are on the nodes already, so the public-pull check is skipped.
+  on provider env "${nomad_env[@]}" IMGR_REGISTRY_LOGIN_ON_NODES=1 "$ci/deploy/scripts/nomad-deploy.sh" "$tag" \
+    > "$LAB/out/ci-deploy.log" 2>&1 || die "$s: nomad-deploy.sh failed (see $LAB/out/ci-deploy.log)"
+  figure $s deploy_s "$(seconds_since "$t0")" s "deploy/scripts/nomad-deploy.sh: ingress, imgr (canaries, promotion), sweep, smoke test through the floating IP"
+  wait_whole 120 || die "$s: not whole after the CI deploy"
+  load_stop $s
+  [ "$(running_tag)" = "$tag" ] || die "$s: the job does not run $tag"
+  [ "$(nomadp job inspect -json imgr-sweep | jq -r '.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://')" = "$tag" ] ||
+    die "$s: imgr-sweep does not run $tag"
+}
+
 # Sum of changed= over every host of the last run of playbook NAME.
 recap_changed() { sed -n '/PLAY RECAP/,$ s/.*changed=\([0-9]*\).*/\1/p' "$LAB/out/$1.log" | awk '{ s += $1 } END { print s + 0 }'; }
 
@@ -315,7 +371,7 @@ write_results() {
   local out=${LAB_RESULTS:-$LAB/results/lab.json}
   mkdir -p "$(dirname "$out")"
   jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg commit "$(git -C "$REPO" rev-parse HEAD)" \
-    --arg machine "$(uname -m), $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(nomad version | sed -n 1p), $(consul version | sed -n 1p), $(ansible --version | sed -n 1p)" \
+    --arg machine "$(uname -m), $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(nomad version | sed -n 1p), $(consul version | sed -n 1p), $("${ANSIBLE_BIN}ansible-playbook" --version | sed -n 1p)" \
     '{suite: "lab", date: $date, commit: $commit, machine: $machine,
       figures: (map({key: "\(.scenario).\(.name)", value: {value, unit, what}}) | from_entries)}' \
     "$LAB/out/figures.jsonl" > "$out"
@@ -324,7 +380,7 @@ write_results() {
 
 run_scenarios() { # run_scenarios [NAME...] (default: all, in this order)
   local names=("$@") name
-  [ ${#names[@]} -gt 0 ] || names=(keepalived_stopped rollout broken_version maintenance reboot node_crash)
+  [ ${#names[@]} -gt 0 ] || names=(keepalived_stopped rollout broken_version maintenance node_crash reboot rotate_secrets ci_deploy add_remove_node)
   for name in "${names[@]}"; do
     log "scenario $name"
     "scenario_$name"
