@@ -385,5 +385,8 @@ run_scenarios() { # run_scenarios [NAME...] (default: all, in this order)
     log "scenario $name"
     "scenario_$name"
     write_results
+    # One JSON line per scenario on stdout (and in out/scenarios.jsonl): its figures by name.
+    jq -sc --arg s "$name${LAB_SCENARIO_SUFFIX:-}" 'map(select(.scenario == $s)) | {scenario: $s} + (map({(.name): .value}) | add)' \
+      "$LAB/out/figures.jsonl" | tee -a "$LAB/out/scenarios.jsonl"
   done
 }
