@@ -63,10 +63,12 @@ on_stdin() { local h=$1; shift; docker exec -i "imgr-lab-$h" "$@"; }
 TLS=${LAB_TLS:-0}
 # The provider's Nomad API, from the provider host itself (HTTPS with the lab's CA in TLS mode).
 if [ "$TLS" = 1 ]; then
-  PROVIDER_NOMAD=(env NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem nomad)
+  PROVIDER_NOMAD_ENV=(NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem)
 else
-  PROVIDER_NOMAD=(env NOMAD_ADDR=http://127.0.0.1:4646 nomad)
+  PROVIDER_NOMAD_ENV=(NOMAD_ADDR=http://127.0.0.1:4646)
 fi
+
+PROVIDER_NOMAD=(env "${PROVIDER_NOMAD_ENV[@]}" nomad)
 
 have_binaries() { command -v nomad >/dev/null 2>&1 && command -v consul >/dev/null 2>&1; }
 
@@ -126,7 +128,7 @@ rt_budget() {
 
 # Each VM's keepalived.service gives itself a share of that budget at every start (vm/lab-rt-budget, a
 # drop-in of the VM image): what the VRRP process runs with is logged after site.yml.
-rt_budget_keepalived() {
+log_keepalived_policy() {
   local n
   [ "${LAB_RT_US:-50000}" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
   for n in $(vms); do
@@ -414,7 +416,7 @@ provision() {
   changed=$(sed -n 's/^vm[0-9].*changed=\([0-9]*\).*/\1/p' "$LAB/out/site.log" | awk '{ s += $1 } END { print s + 0 }')
   figure provision site_second_run_changed "$changed" tasks "tasks the second site.yml run reported changed (all VMs)"
   [ "$changed" -eq 0 ] || die "second site.yml run changed something"
-  rt_budget_keepalived
+  log_keepalived_policy
   on provider "${PROVIDER_NOMAD[@]}" node status >&2
   on provider consul members >&2
   playbook playbooks/nomad-variables.yml || die "nomad-variables.yml failed"
@@ -445,7 +447,7 @@ case "${1:-all}" in
   scenarios) shift; run_scenarios "$@" ;;
   # The deploy files copied again and site.yml re-run on the running lab, e.g. after a role change or
   # with -e keepalived_vrrp_version=2 -e keepalived_advert_int=1.
-  site) shift; write_operator_files; playbook site.yml "$@"; rt_budget_keepalived ;;
+  site) shift; write_operator_files; playbook site.yml "$@"; log_keepalived_policy ;;
   down) down ;;
   all)
     have_binaries || { echo "skipped: no nomad/consul binaries"; exit 0; }

@@ -133,7 +133,7 @@ retag_on_vms() { # retag_on_vms NEWTAG
   done
 }
 
-running_tag() { nomadp job inspect -json imgr | jq -r '.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://'; }
+running_tag() { nomadp job inspect -json "${1:-imgr}" | jq -r '.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://'; } # [JOB]
 
 # ---------------------------------------------------------------- scenarios
 
@@ -192,9 +192,7 @@ scenario_broken_version() { # a version whose processes exit at once: the deploy
   wait_whole 180 || die "$s: not whole after the revert"
   figure $s revert_s "$(seconds_since "$t0")" s "from deploy.yml of the broken version to the job reverted to $before and whole"
   load_stop $s
-  local sweep
-  sweep=$(nomadp job inspect -json imgr-sweep | jq -r '.TaskGroups[0].Tasks[0].Config.image')
-  case "$sweep" in *-broken) die "$s: imgr-sweep was submitted with the broken tag" ;; esac
+  case "$(running_tag imgr-sweep)" in *-broken) die "$s: imgr-sweep was submitted with the broken tag" ;; esac
 }
 
 scenario_maintenance() { # maintenance-start and -end on the floating IP's holder
@@ -308,7 +306,7 @@ scenario_add_remove_node() { # a third VM added with add-node.yml (twice), then 
 }
 
 scenario_rotate_secrets() { # new broker credentials and a new gossip key in the vault, then rotate-secrets.yml
-  local s=rotate_secrets t0 old_user new_user key n keys
+  local s=rotate_secrets t0 old_user new_user key n keys keyring
   old_user=$(broker_credentials | cut -d: -f1)
   new_user=imgr-lab-r$(date +%s)
   # As the runbook says: the new credentials first, the old ones revoked only after the playbook.
@@ -328,8 +326,9 @@ scenario_rotate_secrets() { # new broker credentials and a new gossip key in the
   sleep 20
   wait_whole 60 || die "$s: not whole once the old broker user ($old_user) was revoked"
   load_stop $s
-  keys=$(on provider consul keyring -list | grep -oE '^ +[A-Za-z0-9+/=]{40,} \[' | awk '{ print $1 }' | sort -u | wc -l)
-  on provider consul keyring -list | grep -q "$key" || die "$s: the new gossip key is not installed"
+  keyring=$(on provider consul keyring -list)
+  grep -qF "$key" <<< "$keyring" || die "$s: the new gossip key is not installed"
+  keys=$(grep -oE '^ +[A-Za-z0-9+/=]{40,} \[' <<< "$keyring" | awk '{ print $1 }' | sort -u | wc -l)
   figure $s gossip_keys_installed "$keys" keys "distinct gossip keys in the keyrings after the rotation (old ones removed)"
   for n in $(vms); do
     on "$n" grep -rqF "$key" /etc/consul.d || die "$s: $n's Consul configuration kept the old gossip key"
@@ -339,8 +338,7 @@ scenario_rotate_secrets() { # new broker credentials and a new gossip key in the
 }
 
 scenario_ci_deploy() { # the CI pipeline's deploy script, run from the provider host as a CI runner would
-  local s=ci_deploy t0 tag ci=/root/ci nomad_env=(NOMAD_ADDR=http://127.0.0.1:4646)
-  [ "$TLS" = 1 ] && nomad_env=(NOMAD_ADDR=https://127.0.0.1:4646 NOMAD_CACERT=/etc/nomad.d/tls/ca.pem)
+  local s=ci_deploy t0 tag ci=/root/ci
   # What the pipeline's checkout has: deploy/scripts, deploy/nomad with the committed deploy inputs, the
   # smoke test. The script accepts commit shas only: a new one, of the same build retagged.
   tag=$(openssl rand -hex 6)
@@ -353,14 +351,13 @@ scenario_ci_deploy() { # the CI pipeline's deploy script, run from the provider 
   load_start $s
   t0=$(now)
   # No registry here: the images are on the nodes already, so the public-pull check is skipped.
-  on provider env "${nomad_env[@]}" IMGR_REGISTRY_LOGIN_ON_NODES=1 "$ci/deploy/scripts/nomad-deploy.sh" "$tag" \
+  on provider env "${PROVIDER_NOMAD_ENV[@]}" IMGR_REGISTRY_LOGIN_ON_NODES=1 "$ci/deploy/scripts/nomad-deploy.sh" "$tag" \
     > "$LAB/out/ci-deploy.log" 2>&1 || die "$s: nomad-deploy.sh failed (see $LAB/out/ci-deploy.log)"
   figure $s deploy_s "$(seconds_since "$t0")" s "deploy/scripts/nomad-deploy.sh: ingress, imgr (canaries, promotion), sweep, smoke test through the floating IP"
   wait_whole 120 || die "$s: not whole after the CI deploy"
   load_stop $s
   [ "$(running_tag)" = "$tag" ] || die "$s: the job does not run $tag"
-  [ "$(nomadp job inspect -json imgr-sweep | jq -r '.TaskGroups[0].Tasks[0].Config.image' | sed 's/.*://')" = "$tag" ] ||
-    die "$s: imgr-sweep does not run $tag"
+  [ "$(running_tag imgr-sweep)" = "$tag" ] || die "$s: imgr-sweep does not run $tag"
 }
 
 # Sum of changed= over every host of the last run of playbook NAME.
