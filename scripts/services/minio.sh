@@ -11,7 +11,8 @@ TOOLS=${MINIO_TOOLS:-/opt/imgr-s3-tools}
 [ -w "$(dirname "$TOOLS")" ] || TOOLS=/tmp/imgr-s3-tools
 ROOT_USER=rootuser ROOT_SECRET=rootsecret123
 export MC_CONFIG_DIR="$D/mc"
-answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/minio/health/live" 2>/dev/null)" = 200 ]; }
+# ready, not live: live answers before the object layer is up, and admin calls then fail.
+answering() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/minio/health/ready" 2>/dev/null)" = 200 ]; }
 
 install() {
   [ -x "$TOOLS/bin/minio" ] && [ -x "$TOOLS/bin/mc" ] && return

@@ -79,7 +79,22 @@ export async function startMinio(options: { tls?: boolean; env?: Record<string, 
   await waitLive(endpoint, agent);
   const mcEnv = { ...process.env, MC_CONFIG_DIR: join(dir, 'mc'), ...(caPath ? { SSL_CERT_FILE: caPath } : {}) };
   const mc = (...mcArgs: string[]) => execFileSync(tools.mc, mcArgs, { env: mcEnv, encoding: 'utf8' });
-  mc('alias', 'set', 't', endpoint, rootUser, rootSecret);
+  // `live` answers before the object layer is up; admin calls then get "Server not initialized yet",
+  // so the alias is retried until the server takes it.
+  await waitFor(
+    async () => {
+      try {
+        mc('alias', 'set', 't', endpoint, rootUser, rootSecret);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    250,
+  ).catch((error: unknown) => {
+    throw new Error(`MinIO at ${endpoint} never took the admin alias`, { cause: error });
+  });
   return {
     endpoint,
     rootUser,
@@ -94,12 +109,12 @@ export async function startMinio(options: { tls?: boolean; env?: Record<string, 
   };
 }
 
-/** Waits for MinIO's liveness answer, over TLS with the test CA when it has one. */
+/** Waits for MinIO's readiness answer (its object layer is up), over TLS with the test CA when it has one. */
 async function waitLive(endpoint: string, agent: Agent | undefined): Promise<void> {
   const { request } = await import(endpoint.startsWith('https') ? 'node:https' : 'node:http');
   const live = () =>
     new Promise<boolean>((resolve) => {
-      const req = request(`${endpoint}/minio/health/live`, { agent }, (res: import('node:http').IncomingMessage) => {
+      const req = request(`${endpoint}/minio/health/ready`, { agent }, (res: import('node:http').IncomingMessage) => {
         res.resume();
         resolve(res.statusCode === 200);
       });
