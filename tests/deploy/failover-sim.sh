@@ -108,7 +108,11 @@ in_vm() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
 start_haproxy() { in_vm "$1" haproxy -W -db -f "$R/haproxy.cfg" >> "$R/$1-haproxy.log" 2>&1 & }
 start_keepalived() {
-  in_vm "$1" keepalived -n -l -D -f "$R/$1/keepalived.conf" -p "$R/$1/ka.pid" -r "$R/$1/vrrp.pid" \
+  # As systemd starts it: with the real-time CPU limit of the role's unit drop-in (LimitRTTIME=soft:hard).
+  local rttime
+  rttime=$(sed -n 's/^LimitRTTIME=\([0-9]*\)us:\([0-9]*\)us$/\1:\2/p' "$R/$1/keepalived-limits.conf")
+  [ -n "$rttime" ] || { log "no LimitRTTIME in the rendered keepalived-limits.conf"; exit 1; }
+  in_vm "$1" prlimit --rttime="$rttime" keepalived -n -l -D -f "$R/$1/keepalived.conf" -p "$R/$1/ka.pid" -r "$R/$1/vrrp.pid" \
     -c "$R/$1/chk.pid" >> "$R/$1-keepalived.log" 2>&1 &
 }
 start_app() { # vm
@@ -168,6 +172,27 @@ first=$(holder); other=vm1; [ "$first" = vm1 ] && other=vm2
 [ "$(held "$first")" = 1 ] && [ "$(held "$other")" = 0 ] ||
   { log "imgr_floating_ip_held: $first says '$(held "$first")', $other says '$(held "$other")'"; exit 1; }
 log "imgr_floating_ip_held: 1 on $first, 0 on $other"
+
+# ------------------------------------------------------------------ a reload keeps the holder
+# What the runbooks do when peers change (add-node.yml, remove-node.yml): the role reloads keepalived.
+# keepalived 2.2.7 with real-time priority killed its VRRP process at each reload on hosts without
+# CAP_SYS_RESOURCE, and the holder dropped the address; the unit's LimitRTTIME avoids it.
+reload_check() {
+  local h=$1 pid before after transitions_before transitions_after i
+  pid=$(cat "$R/$h/vrrp.pid")
+  transitions_before=$(wc -l < "$R/$h/transitions.log")
+  for i in 1 2 3; do kill -HUP "$(cat "$R/$h/ka.pid")"; sleep 1.5; done
+  after=$(holder)
+  transitions_after=$(wc -l < "$R/$h/transitions.log")
+  local same_pid=false; [ "$(cat "$R/$h/vrrp.pid" 2>/dev/null)" = "$pid" ] && kill -0 "$pid" 2>/dev/null && same_pid=true
+  echo "{\"scenario\":\"holder-reload\",\"holder\":\"$h\",\"reloads\":3,\"holder_after\":\"$after\",\"vrrp_process_kept\":$same_pid,\"transitions\":$((transitions_after - transitions_before))}"
+  if [ "$after" != "$h" ] || [ "$same_pid" != true ] || [ "$transitions_after" != "$transitions_before" ]; then
+    log "FAILED: reloading the holder's keepalived moved the floating IP or killed its VRRP process"
+    grep -E 'rlimit|Killed|VRRP child' "$R/$h-keepalived.log" | tail -5 >&2
+    exit 1
+  fi
+}
+reload_check "$first"
 
 # ------------------------------------------------------------------ scenarios
 vip_moved_ms() { # new_holder kill_ts: first MASTER transition of the new holder after the kill
