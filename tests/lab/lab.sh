@@ -113,13 +113,9 @@ build_images() {
 # Real-time budget for a host's cgroup (cgroup v1 with RT group scheduling): without one the kernel
 # refuses SCHED_RR inside the container and keepalived's vrrp_rt_priority ("cannot raise priority")
 # cannot keep its adverts on time when the machine is saturated, which a real VM allows. Docker's parent
-# cgroup gets a share of the root's budget, each VM LAB_RT_US (default 200 ms per 1 s period); 0 skips.
-# Not less: a keepalived reload costs 10-30 ms of CPU in the VRRP process, and with 30 ms per second
-# for keepalived.service (50 ms for the VM) the kernel throttled the holder mid-reload: its adverts
-# stopped for the rest of the period, the backup took the address, two VMs held it (add-node.yml,
-# remove-node.yml). A real VM has no such group budget, only the kernel's 950 ms per second.
+# cgroup gets a share of the root's budget, each VM LAB_RT_US (default 50 ms per 1 s period); 0 skips.
 rt_budget() {
-  local n=$1 per=${LAB_RT_US:-200000} root=/sys/fs/cgroup/cpu id want
+  local n=$1 per=${LAB_RT_US:-50000} root=/sys/fs/cgroup/cpu id want
   [ "$per" -gt 0 ] && [ -f "$root/cpu.rt_runtime_us" ] || return 0
   id=$(docker inspect -f '{{.Id}}' "imgr-lab-$n")
   [ -d "$root/docker/$id" ] || { log "$n: no cgroup v1 cpu directory for the container: no real-time budget"; return 0; }
@@ -134,7 +130,7 @@ rt_budget() {
 # drop-in of the VM image): what the VRRP process runs with is logged after site.yml.
 log_keepalived_policy() {
   local n
-  [ "${LAB_RT_US:-200000}" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
+  [ "${LAB_RT_US:-50000}" -gt 0 ] && [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || return 0
   for n in $(vms); do
     # shellcheck disable=SC2016 # expanded in the VM
     log "$n: keepalived VRRP process $(on "$n" sh -c 'chrt -p $(pidof keepalived | tr " " "\n" | sort -n | tail -1)' | sed -n 's/.*policy: //p')"
