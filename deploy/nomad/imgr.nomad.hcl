@@ -234,6 +234,12 @@ job "imgr" {
         ports = ["http"]
         # The image is built to run with a read-only root; only /tmp is writable.
         readonly_rootfs = true
+        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
+        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
+        # was OOM-killed three times in a row in the lab with it.
+        healthchecks {
+          disable = true
+        }
         mount {
           type   = "tmpfs"
           target = "/tmp"
@@ -362,6 +368,12 @@ job "imgr" {
         args            = ["worker"]
         ports           = ["http"]
         readonly_rootfs = true
+        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
+        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
+        # was OOM-killed three times in a row in the lab with it.
+        healthchecks {
+          disable = true
+        }
         mount {
           type   = "tmpfs"
           target = "/tmp"
@@ -478,6 +490,12 @@ job "imgr" {
         # One build serves every environment: the runtime config is mounted over the image's.
         # A single-file bind mount is fine here because the file never changes (change_mode noop);
         # a re-rendered file would be renamed over and the container would keep the old inode.
+        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
+        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
+        # was OOM-killed three times in a row in the lab with it.
+        healthchecks {
+          disable = true
+        }
         mount {
           type     = "bind"
           source   = "local/config.json"

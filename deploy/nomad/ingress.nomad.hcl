@@ -177,9 +177,18 @@ job "imgr-ingress" {
       template {
         destination = "local/haproxy.cfg"
         # Backends changed (instance added, promoted, drained): reload without dropping a
-        # connection instead of restarting.
-        change_mode   = "signal"
-        change_signal = "SIGUSR2"
+        # connection instead of restarting. SIGUSR2 to HAProxy's master (PID 1) from a script, not
+        # change_mode "signal": a signal Nomad cannot deliver (the container has just exited, e.g.
+        # after a reboot) kills the task for good, and a system job's failed allocation is never
+        # replaced: the node kept no ingress (seen in the lab). A failed script is only logged, and
+        # the restart policy brings the container back with the new file.
+        change_mode = "script"
+        change_script {
+          command       = "/bin/sh"
+          args          = ["-c", "kill -USR2 1"]
+          timeout       = "5s"
+          fail_on_error = false
+        }
         # Batch a burst of catalog changes (a roll-out) into few reloads, but never hold a change back
         # more than 2 s: an instance that Nomad is stopping is deregistered, then gets SIGTERM after
         # its shutdown_delay (5 s for the API). Measured on a dev agent: with max = 5s, the render

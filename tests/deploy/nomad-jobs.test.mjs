@@ -51,6 +51,10 @@ describe('imgr.nomad.hcl', () => {
 
   for (const [name, group] of Object.entries(groups)) {
     describe(`group ${name}`, () => {
+      it("turns the image's Docker HEALTHCHECK off (a second Node.js process inside the memory limit)", () => {
+        assert.equal(block(block(task(group), 'config'), 'healthchecks')?.disable, true);
+      });
+
       it('rolls out with a canary, auto-promotion and auto-revert on health checks', () => {
         const u = groupOrJob(group, 'update');
         assert.ok(u, 'update block');
@@ -176,10 +180,13 @@ describe('ingress.nomad.hcl', () => {
     assert.equal(block(t, 'config').network_mode, 'host');
   });
 
-  it('renders backends from Consul, skipping canaries, and reloads by signal', () => {
+  it('renders backends from Consul, skipping canaries, and reloads by a script whose failure does not kill the task', () => {
     const tpl = blocks(t, 'template')[0];
-    assert.equal(tpl.change_mode, 'signal');
-    assert.equal(tpl.change_signal, 'SIGUSR2');
+    assert.equal(tpl.change_mode, 'script');
+    const script = block(tpl, 'change_script');
+    assert.deepEqual([script.command, ...script.args], ['/bin/sh', '-c', 'kill -USR2 1']);
+    assert.equal(script.fail_on_error, false);
+    assert.deepEqual(block(t, 'config').args.slice(0, 1), ['-W'], 'HAProxy runs master-worker as PID 1');
     assert.match(tpl.data, /range service "live\.imgr-api"/);
     assert.match(tpl.data, /range service "live\.imgr-web"/);
     assert.ok(!/canary/.test(tpl.data.replace(/#.*$/gm, '')), 'no canary instance is rendered');
@@ -201,6 +208,7 @@ describe('sweep.nomad.hcl', () => {
     assert.ok(periodic.crons?.length || periodic.cron);
     const t = one(one(job.group, 'sweep').task, 'sweep');
     assert.deepEqual(block(t, 'config').args, ['sweep']);
+    assert.equal(block(block(t, 'config'), 'healthchecks')?.disable, true, "the image's HEALTHCHECK is off");
     const secrets = blocks(t, 'template').find((tpl) => tpl.env === true);
     assert.match(secrets.data, /nomadVar "nomad\/jobs\/imgr-sweep"/);
   });

@@ -71,10 +71,14 @@ load_stop() {
   done
   GONE_AT=()
   # Each MASTER entry beyond the scenario's own moves is a spurious election (adverts missed).
-  local masters=0 count
+  # A respawned VRRP process starts as a backup: a holder whose process died lost the address.
+  local masters=0 respawns=0 count journal
   for n in $(vms); do
-    count=$(on "$n" journalctl -u keepalived -o short-unix --no-pager --since "@${WATCH_START%.*}" 2>/dev/null | grep -c 'Entering MASTER STATE' || true)
+    journal=$(on "$n" journalctl -u keepalived -o short-unix --no-pager --since "@${WATCH_START%.*}" 2>/dev/null || true)
+    count=$(grep -c 'Entering MASTER STATE' <<< "$journal" || true)
     masters=$((masters + ${count:-0}))
+    count=$(grep -c 'VRRP child process.*died' <<< "$journal" || true)
+    respawns=$((respawns + ${count:-0}))
   done
   holders_json=$(python3 "$HERE/holders.py" "$FLOATING_IP" "$WATCH_START" "$end_t" "${specs[@]}")
   for _ in $(seq 200); do on provider test -s "/tmp/load-$name.json" && break; sleep 1; done
@@ -90,6 +94,7 @@ load_stop() {
   figure "$name" floating_ip_overlap_s "$(jq .overlap_s <<< "$holders_json")" s "time with the floating IP on two VMs at once"
   figure "$name" floating_ip_moves "$(jq .moves <<< "$holders_json")" moves "times the floating IP changed holder"
   figure "$name" keepalived_master_entries "$masters" transitions "'Entering MASTER STATE' lines of every VM's keepalived during the scenario"
+  figure "$name" keepalived_vrrp_respawns "$respawns" processes "VRRP processes of keepalived that died and were respawned during the scenario"
 }
 
 # Every group of the imgr job at its count with passing Consul checks, the ingress on every eligible node.
