@@ -178,10 +178,10 @@ log "imgr_floating_ip_held: 1 on $first, 0 on $other"
 # keepalived 2.2.7 with real-time priority killed its VRRP process at each reload on hosts without
 # CAP_SYS_RESOURCE, and the holder dropped the address; the unit's LimitRTTIME avoids it.
 reload_check() {
-  local h=$1 pid before after transitions_before transitions_after i
+  local h=$1 pid after transitions_before transitions_after
   pid=$(cat "$R/$h/vrrp.pid")
   transitions_before=$(wc -l < "$R/$h/transitions.log")
-  for i in 1 2 3; do kill -HUP "$(cat "$R/$h/ka.pid")"; sleep 1.5; done
+  for _ in 1 2 3; do kill -HUP "$(cat "$R/$h/ka.pid")"; sleep 1.5; done
   after=$(holder)
   transitions_after=$(wc -l < "$R/$h/transitions.log")
   local same_pid=false; [ "$(cat "$R/$h/vrrp.pid" 2>/dev/null)" = "$pid" ] && kill -0 "$pid" 2>/dev/null && same_pid=true
