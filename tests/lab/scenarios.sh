@@ -237,6 +237,9 @@ scenario_node_crash() { # the holder's VM killed (power cut), then started again
   figure $s whole_on_one_node_s "$(seconds_since "$t0")" s "from the kill to every imgr instance running and passing on $other"
   t0=$(now)
   docker start "imgr-lab-$holder" >/dev/null
+  # A new start is a new cgroup without real-time budget (lab.sh rt_budget): without it keepalived's
+  # VRRP process ran SCHED_OTHER after the crash, and later scenarios saw spurious elections.
+  rt_budget "$holder"
   watch_address $s "$holder"
   for _ in $(seq 180); do
     [ "$(nomadp node status -json | jq '[.[] | select(.Status == "ready" and .SchedulingEligibility == "eligible")] | length')" -ge 2 ] && break
@@ -256,6 +259,7 @@ scenario_reboot() { # a reboot without the runbook (drain_on_shutdown), on the s
   docker stop -t 420 "imgr-lab-$node" >/dev/null
   figure $s shutdown_s "$(seconds_since "$t0")" s "orderly shutdown of $node (Nomad's drain_on_shutdown included)"
   docker start "imgr-lab-$node" >/dev/null
+  rt_budget "$node" # before its keepalived starts (see scenario_node_crash)
   watch_address $s "$node"
   t0=$(now)
   for _ in $(seq 240); do
@@ -386,6 +390,7 @@ run_scenarios() { # run_scenarios [NAME...] (default: all, in this order)
   for name in "${names[@]}"; do
     log "scenario $name"
     "scenario_$name"
+    log_keepalived_policy # still SCHED_RR on every VM after the scenario (restarts, crashes, reboots)?
     write_results
     # One JSON line per scenario on stdout (and in out/scenarios.jsonl): its figures by name.
     jq -sc --arg s "$name${LAB_SCENARIO_SUFFIX:-}" 'map(select(.scenario == $s)) | {scenario: $s} + (map({(.name): .value}) | add)' \
