@@ -368,9 +368,7 @@ job "imgr" {
         args            = ["worker"]
         ports           = ["http"]
         readonly_rootfs = true
-        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
-        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
-        # was OOM-killed three times in a row in the lab with it.
+        # The image's HEALTHCHECK off, as for the api task (a second Node.js process in the memory limit).
         healthchecks {
           disable = true
         }
@@ -490,9 +488,7 @@ job "imgr" {
         # One build serves every environment: the runtime config is mounted over the image's.
         # A single-file bind mount is fine here because the file never changes (change_mode noop);
         # a re-rendered file would be renamed over and the container would keep the old inode.
-        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
-        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
-        # was OOM-killed three times in a row in the lab with it.
+        # The image's HEALTHCHECK off, as for the api task (a second Node.js process in the memory limit).
         healthchecks {
           disable = true
         }

@@ -121,9 +121,8 @@ job "imgr-sweep" {
         image           = "${var.image_registry}/imgr:${var.image_tag}"
         args            = ["sweep"]
         readonly_rootfs = true
-        # The image's HEALTHCHECK is for plain Docker and compose; here Consul checks the task. Docker
-        # would run it as a second Node.js process inside the task's memory limit: the web task (64 MiB)
-        # was OOM-killed three times in a row in the lab with it.
+        # The image's HEALTHCHECK is for plain Docker and compose: Docker would run it as a second
+        # Node.js process inside this task's 128 MiB (it OOM-killed the 64 MiB web task in the lab).
         healthchecks {
           disable = true
         }

@@ -79,16 +79,12 @@ export async function startMinio(options: { tls?: boolean; env?: Record<string, 
   await waitLive(endpoint, agent);
   const mcEnv = { ...process.env, MC_CONFIG_DIR: join(dir, 'mc'), ...(caPath ? { SSL_CERT_FILE: caPath } : {}) };
   const mc = (...mcArgs: string[]) => execFileSync(tools.mc, mcArgs, { env: mcEnv, encoding: 'utf8' });
-  // `live` answers before the object layer is up; admin calls then get "Server not initialized yet",
-  // so the alias is retried until the server takes it.
+  // Admin calls made too early get "Server not initialized yet": retried until the server takes the
+  // alias (waitFor treats a throwing probe as not yet).
   await waitFor(
     async () => {
-      try {
-        mc('alias', 'set', 't', endpoint, rootUser, rootSecret);
-        return true;
-      } catch {
-        return false;
-      }
+      mc('alias', 'set', 't', endpoint, rootUser, rootSecret);
+      return true;
     },
     30_000,
     250,
